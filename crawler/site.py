@@ -193,3 +193,147 @@ class Site:
         if LIST_PATTERN.match(path):
             return Kind.LIST
         return Kind.OTHER
+
+
+# =====================================================================================
+# Markup: where each generation keeps its parts
+# =====================================================================================
+# Owned by the extractor (crawler/extract). Selectors are CSS (lxml.cssselect), listed
+# most specific first; the first one that matches wins. A page is read with the rules
+# of the first markup whose `root` it contains (the URL's generation is tried first),
+# so a page served under another generation's URL is still read right.
+
+from dataclasses import dataclass, field  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Markup:
+    """Where one generation of the site keeps the parts of an article page."""
+
+    name: str
+    generation: int
+    root: tuple[str, ...]  # the article container; its presence selects these rules
+    title: tuple[str, ...]
+    lead: tuple[str, ...]
+    body: tuple[str, ...]
+    related: tuple[str, ...]  # the links (<a>) of the related-articles box, in page order
+    related_box: tuple[str, ...]  # the box itself, cut out of the body
+    published: tuple[str, ...]  # elements with a `datetime`/`content` attribute or a visible date
+    modified: tuple[str, ...] = ()
+    author: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    # Inside the body: never article text (captions, bylines, boxes, ads, embeds).
+    strip: tuple[str, ...] = ()
+    video: tuple[str, ...] = ("video", "iframe[src*='youtube']", "div.video", ".player")
+
+
+# Cut from every body whatever the generation: boilerplate that CMSs put between paragraphs.
+COMMON_STRIP = (
+    "script", "style", "noscript", "template", "form", "button", "iframe", "object", "embed",
+    "video", "audio", "figcaption", "figure", "table.image", "table.picture",
+    ".image-caption", ".PhotoCMS_Caption", ".caption", ".fig-caption", "td.caption",
+    ".author", "p.author", ".byline", ".source",
+    ".ads", ".ad", ".advertisement", ".banner", "[class*='adsbygoogle']", "[id^='ads']",
+    ".box-readmore", ".read-more", ".readmore", ".xem-them", ".box-related", ".related-news",
+    ".social", ".share", ".tool-share",
+)  # fmt: skip
+
+# A paragraph that opens with one of these words is a "see also" pointer, not text.
+READ_MORE_PREFIXES = ("Xem thêm", "Đọc thêm", "Tin liên quan", "Bài liên quan", "Tin bài liên quan")
+
+# Bylines that only name the newsroom or a desk: not an author.
+PLACEHOLDER_AUTHORS = frozenset(
+    {
+        "pv", "btv", "ctv", "nv", "tv", "pv-btv", "nhóm pv", "nhóm phóng viên", "phóng viên",
+        "biên tập viên", "ban biên tập", "tòa soạn", "toà soạn", "admin", "administrator",
+        "đcsvn", "dcsvn", "báo điện tử đảng cộng sản việt nam", "báo đảng cộng sản việt nam",
+        "đảng cộng sản việt nam", "dangcongsan.vn", "www.dangcongsan.vn", "dangcongsan",
+        "tổng hợp", "theo tổng hợp", "nguồn tổng hợp", "st", "sưu tầm",
+    }
+)  # fmt: skip
+
+GEN1_MARKUP = Markup(
+    name="gen1",
+    generation=1,
+    root=("div.detail-post",),
+    title=("h1.post-title", "h1"),
+    lead=("div.post-summary", ".post-summary"),
+    body=("div.post-content", ".post-content"),
+    related=("div.related-news ul li a", "div.related-news a"),
+    related_box=("div.related-news",),
+    published=("span.lbPublishedDate", ".lbPublishedDate"),
+    author=("p.author", ".post-author"),
+    tags=("div.tags a",),
+    category=(".breadcrumb a", ".post-cate a"),
+    strip=("div.related-news",),
+)
+
+GEN2_MARKUP = Markup(
+    name="gen2",
+    generation=2,
+    root=("div.article__body.cms-body", "h1.article__title"),
+    title=("h1.article__title.cms-title", "h1.article__title"),
+    lead=("div.article__sapo.cms-desc", "div.article__sapo"),
+    body=("div.article__body.cms-body", "div.article__body"),
+    related=("div.box-related article.story h3.story__heading a", "div.box-related a.cms-link"),
+    related_box=("div.box-related",),
+    published=(".article__meta time.time[datetime]", ".article__meta time[datetime]"),
+    author=(".article__author .name",),
+    tags=("div.article__tag a",),
+    category=(".breadcrumb a", ".article__cate a"),
+    strip=("div.box-related", "article.story", ".article__author"),
+)
+
+GEN3_MARKUP = Markup(
+    name="gen3",
+    generation=3,
+    root=("article.detail", "h1.detail__title"),
+    title=("h1.detail__title", "article.detail h1"),
+    lead=("div.detail__sapo",),
+    body=("div.detail__content",),
+    related=("div.detail__related a",),
+    related_box=("div.detail__related",),
+    published=("span.detail__time",),
+    author=("div.detail__author",),
+    tags=("div.detail__tags a",),
+    category=(".breadcrumb a", ".detail__cate a"),
+    strip=("div.detail__related", "div.detail__author"),
+)
+
+MARKUPS: tuple[Markup, ...] = (GEN1_MARKUP, GEN2_MARKUP, GEN3_MARKUP)
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """Where any page (whatever its generation) states its metadata in <head>."""
+
+    canonical: tuple[str, ...] = ("link[rel=canonical]", "meta[property='og:url']")
+    title: tuple[str, ...] = ("meta[property='og:title']", "meta[name='twitter:title']")
+    description: tuple[str, ...] = ("meta[property='og:description']", "meta[name=description]")
+    published: tuple[str, ...] = (
+        "meta[property='article:published_time']",
+        "meta[itemprop=datePublished]",
+        "meta[name=pubdate]",
+        "meta[name='publishdate']",
+        "time[itemprop=datePublished]",
+    )
+    modified: tuple[str, ...] = (
+        "meta[property='article:modified_time']",
+        "meta[itemprop=dateModified]",
+        "meta[property='og:updated_time']",
+    )
+    author: tuple[str, ...] = ("meta[name=author]", "meta[property='article:author']")
+    section: tuple[str, ...] = ("meta[property='article:section']",)
+    tags: tuple[str, ...] = ("meta[property='article:tag']",)
+    # JSON-LD types that describe the article itself
+    jsonld_types: frozenset[str] = field(
+        default=frozenset({"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting"})
+    )
+
+
+PAGE_META = PageMeta()
+# What the site appends to <title>: cut it when <title> is all we have.
+TITLE_SUFFIXES = (" - Báo điện tử Đảng Cộng sản Việt Nam", " | Báo điện tử Đảng Cộng sản Việt Nam")
+# Where video pages live (gen 1): title, lead and a player, no body text.
+VIDEO_PATH_PREFIXES = ("/multimedia/video/", "/video/")

@@ -1,0 +1,207 @@
+"""`dcs`: the command line. It parses arguments and calls the library, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from crawler import __version__
+from crawler.errors import DcsError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit status 2), not a usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def add_out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", type=Path, default=Path("archive"), metavar="DIR",
+        help="the archive folder (default: ./archive)",
+    )  # fmt: skip
+
+
+def add_crawl_options(parser: argparse.ArgumentParser) -> None:
+    add_out(parser)
+    parser.add_argument("--base-url", metavar="URL", help="site or mirror to crawl (default: https://dangcongsan.vn)")
+    parser.add_argument("--max-articles", type=int, metavar="N", help="stop after N articles")
+    parser.add_argument("--since", metavar="YYYY-MM-DD", help="backfill down to this day; stop paging lists older than it")
+    parser.add_argument("--full", action="store_true", help="ignore earlier runs: fetch everything again")
+    parser.add_argument("--no-requisites", action="store_true", help="do not archive images, CSS and JS of articles")
+    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE", help="set a Scrapy setting (repeatable)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to the terminal instead of OUT/logs/")  # fmt: skip
+
+
+def crawl_options(args: argparse.Namespace):
+    from crawler.crawl import CrawlOptions
+
+    return CrawlOptions(
+        out_dir=args.out,
+        base_url=args.base_url,
+        max_articles=args.max_articles,
+        since=args.since,
+        full=args.full,
+        requisites=not args.no_requisites,
+        settings=args.settings,
+        verbose=args.verbose,
+    )
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.crawl import run_crawl
+
+    run_crawl(crawl_options(args))
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from crawler.schedule import crawl_command, run_schedule
+
+    return run_schedule(crawl_command(args.crawl_argv), every=args.every, cron=args.cron)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from crawler.extract.batch import reextract
+
+    summary = reextract(args.inputs, args.out / "text", workers=args.workers)
+    print(summary)
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from crawler.replay.index import build_index
+
+    print(build_index(args.out))
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    if args.replay_command == "serve":
+        from crawler.replay.serve import serve
+
+        serve(args.out, host=args.host, port=args.port)
+        return 0
+    from crawler.replay.show import find_captures, show
+
+    if args.replay_command == "list":
+        for capture in find_captures(args.out, args.target):
+            print(capture)
+        return 0
+    part = "html" if args.html else "headers" if args.headers else "text"
+    sys.stdout.buffer.write(show(args.out, args.target, at=args.at, part=part))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from crawler.replay.export import export_wacz
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        raise DcsError(f"invalid --since {args.since!r}: expected YYYY-MM-DD") from None
+    print(export_wacz(args.out, args.wacz, since=since))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.demo import run_demo
+
+    return run_demo(args.out, max_articles=args.max_articles)
+
+
+def cmd_replica(args: argparse.Namespace) -> int:
+    from crawler.replica.__main__ import serve_forever
+
+    return serve_forever(host=args.host, port=args.port, seed=args.seed, faults=args.faults)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="dcs", description="Archival crawler for dangcongsan.vn.")
+    parser.add_argument("--version", action="version", version=f"dcs-archiver {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+
+    crawl = commands.add_parser("crawl", help="crawl the site into WARC files and text (incremental)")
+    add_crawl_options(crawl)
+    crawl.set_defaults(handler=cmd_crawl)
+
+    schedule = commands.add_parser("schedule", help="run incremental crawls forever on a schedule")
+    when = schedule.add_mutually_exclusive_group(required=True)
+    when.add_argument("--every", metavar="INTERVAL", help="e.g. 30m, 1h, 1d")
+    when.add_argument("--cron", metavar="EXPR", help='a cron expression, e.g. "0 * * * *"')
+    schedule.add_argument("crawl_argv", nargs=argparse.REMAINDER, metavar="-- CRAWL OPTIONS", help="options passed to each `dcs crawl`")  # fmt: skip
+    schedule.set_defaults(handler=cmd_schedule)
+
+    extract = commands.add_parser("extract", help="rebuild text files from archived WARCs, offline")
+    extract.add_argument("inputs", nargs="+", type=Path, metavar="WARC_OR_DIR")
+    add_out(extract)
+    extract.add_argument("--workers", type=int, metavar="N", help="processes (default: all cores)")
+    extract.set_defaults(handler=cmd_extract)
+
+    index = commands.add_parser("index", help="build or update the CDXJ index of the WARC files")
+    add_out(index)
+    index.set_defaults(handler=cmd_index)
+
+    replay = commands.add_parser("replay", help="serve, list or show archived captures")
+    replay_commands = replay.add_subparsers(dest="replay_command", metavar="ACTION", parser_class=Parser)
+    replay_commands.required = True
+    serve = replay_commands.add_parser("serve", help="serve the archive with pywb")
+    add_out(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080)
+    listing = replay_commands.add_parser("list", help="list the captures of a URL or article ID")
+    add_out(listing)
+    listing.add_argument("target", metavar="URL_OR_ID")
+    show = replay_commands.add_parser("show", help="print a capture: text, HTML or headers")
+    add_out(show)
+    show.add_argument("target", metavar="URL_OR_ID")
+    show.add_argument("--at", metavar="TIMESTAMP", help="the capture closest to YYYYmmddHHMMSS")
+    part = show.add_mutually_exclusive_group()
+    part.add_argument("--text", action="store_true", help="the extracted text (default)")
+    part.add_argument("--html", action="store_true", help="the archived HTML")
+    part.add_argument("--headers", action="store_true", help="the archived HTTP headers")
+    replay.set_defaults(handler=cmd_replay)
+
+    export = commands.add_parser("export", help="export the archive (WACZ)")
+    export_commands = export.add_subparsers(dest="format", metavar="FORMAT", parser_class=Parser)
+    export_commands.required = True
+    wacz = export_commands.add_parser("wacz", help="pack WARCs, index and pages into a WACZ")
+    wacz.add_argument("wacz", type=Path, metavar="OUT.wacz")
+    add_out(wacz)
+    wacz.add_argument("--since", metavar="YYYY-MM-DD", help="only captures since this day")
+    export.set_defaults(handler=cmd_export)
+
+    demo = commands.add_parser("demo", help="crawl the bundled replica of the site, offline")
+    add_out(demo)
+    demo.add_argument("--max-articles", type=int, metavar="N")
+    demo.set_defaults(handler=cmd_demo)
+
+    replica = commands.add_parser("replica", help="serve the local replica of the site")
+    replica.add_argument("--host", default="127.0.0.1")
+    replica.add_argument("--port", type=int, default=8000)
+    replica.add_argument("--seed", type=int, default=1)
+    replica.add_argument("--faults", action="store_true", help="inject 503/429, resets, truncation")
+    replica.set_defaults(handler=cmd_replica)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except DcsError as exc:
+        print(f"dcs: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dcs: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Running one crawl: checks the input, builds the Scrapy settings, holds the output folder's
+lock, runs the spider and turns the outcome into an exit status."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.errors import DcsError
+from crawler.lock import OutputLock
+from crawler.site import Site
+
+# Network failures a user can act on, by the exception class Scrapy counts them under.
+UNREACHABLE = {
+    "DNSLookupError": "DNS lookup failed",
+    "ConnectionRefusedError": "connection refused",
+    "TCPTimedOutError": "connection timed out",
+    "TimeoutError": "timed out",
+    "ConnectError": "could not connect",
+    "NoRouteError": "no route to host",
+}
+
+
+@dataclass
+class CrawlOptions:
+    out_dir: Path = Path("archive")
+    base_url: str | None = None  # None: the BASE_URL setting (the live site)
+    max_articles: int | None = None
+    since: str | None = None
+    full: bool = False
+    requisites: bool = True
+    settings: list[str] = field(default_factory=list)  # NAME=VALUE, as `scrapy crawl -s`
+    verbose: bool = False
+
+
+def parse_setting(pair: str, settings: Settings) -> tuple[str, str]:
+    """Checks one `-s NAME=VALUE`, including that VALUE fits the type of NAME's default."""
+    name, sep, value = pair.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise DcsError(f"invalid setting {pair!r}: expected NAME=VALUE")
+    default = settings.get(name)
+    try:
+        if isinstance(default, bool):
+            Settings({name: value}).getbool(name)
+        elif isinstance(default, int):
+            int(value)
+        elif isinstance(default, float):
+            float(value)
+    except ValueError:
+        raise DcsError(
+            f"invalid value {value!r} for setting {name} (expected {type(default).__name__})"
+        ) from None
+    return name, value
+
+
+def check_writable(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise DcsError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
+
+
+def build_settings(options: CrawlOptions) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for pair in options.settings:
+        name, value = parse_setting(pair, settings)
+        settings.set(name, value, priority="cmdline")
+    overrides = {"OUT_DIR": str(options.out_dir)}
+    if options.base_url:
+        overrides["BASE_URL"] = options.base_url
+    if options.max_articles is not None:
+        if options.max_articles < 1:
+            raise DcsError("--max-articles must be a positive number")
+        overrides["MAX_ARTICLES"] = options.max_articles
+    if options.since:
+        try:
+            date.fromisoformat(options.since)
+        except ValueError:
+            raise DcsError(f"invalid --since {options.since!r}: expected YYYY-MM-DD") from None
+        overrides["SINCE"] = options.since
+    if options.full:
+        overrides["FULL_CRAWL"] = True
+    if not options.requisites:
+        overrides["REQUISITES_ENABLED"] = False
+    settings.setdict(overrides, priority="cmdline")
+    try:
+        Site(settings.get("BASE_URL"))
+    except ValueError as exc:
+        raise DcsError(str(exc)) from None
+    if not options.verbose and not settings.get("LOG_FILE"):
+        log_dir = options.out_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        settings.set("LOG_FILE", str(log_dir / f"crawl-{datetime.now(UTC):%Y%m%d%H%M%S}.log"))
+    return settings
+
+
+def unreachable_reason(stats: dict) -> str | None:
+    """Why nothing at all came back from the site, or None if something did."""
+    if stats.get("downloader/response_count", 0):
+        return None
+    for key in stats:
+        name = key.rsplit(".", 1)[-1]
+        if key.startswith("downloader/exception_type_count/") and name in UNREACHABLE:
+            return UNREACHABLE[name]
+    return "no response"
+
+
+def run_crawl(options: CrawlOptions) -> dict:
+    """Runs one crawl to its end and returns its report; raises DcsError on bad input or an
+    unreachable site. What was archived before stays untouched either way."""
+    options.out_dir = Path(options.out_dir)
+    check_writable(options.out_dir)
+    settings = build_settings(options)
+    with OutputLock(options.out_dir):
+        process = CrawlerProcess(settings, install_root_handler=bool(settings.get("LOG_FILE")) or options.verbose)
+        crawler = process.create_crawler("dangcongsan")
+        process.crawl(crawler)
+        process.start()
+        stats = crawler.stats.get_stats()
+    reason = unreachable_reason(stats)
+    if reason is not None:
+        raise DcsError(f"could not reach {settings.get('BASE_URL')}: {reason}")
+    report_path = stats.get("dcs/report_path")
+    return {"report": report_path, "stats": stats, "pid": os.getpid()}

@@ -1,0 +1,116 @@
+"""The crawl report: a progress line while the crawl runs, a JSON report and a short summary
+when it ends."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from twisted.internet import task
+
+
+def errors_by_kind(stats: dict) -> dict[str, int]:
+    """Failed exchanges by kind: network exceptions by class name, HTTP errors by status."""
+    errors: dict[str, int] = {}
+    for key, count in stats.items():
+        if key.startswith("downloader/exception_type_count/"):
+            errors[key.rsplit(".", 1)[-1]] = count
+        elif key.startswith("downloader/response_status_count/"):
+            status = key.rsplit("/", 1)[-1]
+            if status.isdigit() and int(status) >= 400:
+                errors[f"HTTP {status}"] = count
+    return dict(sorted(errors.items()))
+
+
+class CrawlReport:
+    """Prints a progress line every PROGRESS_INTERVAL seconds, and at the end writes
+    OUT_DIR/reports/crawl-<time>.json and prints a summary."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 30.0)
+        self.report_dir = Path(crawler.settings.get("OUT_DIR", "archive")) / "reports"
+        self.started = time.monotonic()
+        self.started_at = datetime.now(UTC)
+        self.progress: task.LoopingCall | None = None
+        self.report: dict | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlReport:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        self.started = time.monotonic()
+        self.started_at = datetime.now(UTC)
+        if self.interval > 0:
+            self.progress = task.LoopingCall(self.print_progress)
+            self.progress.start(self.interval, now=False)
+
+    def print_progress(self) -> None:
+        stats = self.crawler.stats.get_stats()
+        elapsed = time.monotonic() - self.started
+        pages = stats.get("downloader/response_count", 0)
+        print(
+            f"dcs: {elapsed:6.0f}s  {pages} responses ({pages / max(elapsed, 1e-9):.1f}/s), "
+            f"{stats.get('dcs/articles', 0)} articles, "
+            f"{stats.get('downloader/response_bytes', 0) / 1e6:.1f} MB, "
+            f"{sum(errors_by_kind(stats).values())} errors",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def build_report(self, reason: str) -> dict:
+        stats = self.crawler.stats.get_stats()
+        duration = time.monotonic() - self.started
+        settings = self.crawler.settings
+        return {
+            "started_at": self.started_at.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "duration_seconds": round(duration, 3),
+            "finish_reason": reason,
+            "base_url": settings.get("BASE_URL"),
+            "out_dir": str(settings.get("OUT_DIR")),
+            "pages": stats.get("downloader/response_count", 0),
+            "requests": stats.get("downloader/request_count", 0),
+            "articles": stats.get("dcs/articles", 0),
+            "articles_generic": stats.get("dcs/articles/generic", 0),
+            "articles_no_body": stats.get("dcs/articles/no_body", 0),
+            "articles_failed": stats.get("dcs/articles/failed", 0),
+            "extraction_failures": stats.get("dcs/extraction_failures", []),
+            "revisits": stats.get("dcs/warc/revisit", 0),
+            "bytes": stats.get("downloader/response_bytes", 0),
+            "retries": stats.get("retry/count", 0),
+            "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+            "errors": errors_by_kind(stats),
+            "warc_files": sorted(stats.get("dcs/warc/files", [])),
+        }
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.progress is not None and self.progress.running:
+            self.progress.stop()
+        self.report = self.build_report(reason)
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        name = f"crawl-{self.started_at:%Y%m%d%H%M%S}.json"
+        path = self.report_dir / name
+        path.write_text(json.dumps(self.report, ensure_ascii=False, indent=2, default=str) + "\n")
+        self.crawler.stats.set_value("dcs/report_path", str(path))
+        print(summary(self.report, path), flush=True)
+
+
+def summary(report: dict, path: Path) -> str:
+    errors = ", ".join(f"{kind} {count}" for kind, count in report["errors"].items()) or "none"
+    return (
+        f"Crawl {report['finish_reason']} in {report['duration_seconds']:.1f}s: "
+        f"{report['pages']} responses, {report['articles']} articles "
+        f"({report['articles_no_body']} without body text, {report['articles_generic']} by the "
+        f"generic extractor, {report['articles_failed']} failed), "
+        f"{report['bytes'] / 1e6:.1f} MB; errors: {errors}.\nReport: {path}"
+    )

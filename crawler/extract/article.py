@@ -1,0 +1,55 @@
+"""The article as extracted from one page: what the text file and the sidecar are made of."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crawler.errors import DcsError
+
+GENERIC = "generic"  # trafilatura alone: the page's markup matched no site rule
+SITE_RULES = "site-rules"
+
+
+class ExtractionError(DcsError):
+    """A page that yields no article (not HTML, no title): nothing is written for it."""
+
+
+@dataclass
+class Article:
+    """One article page, reduced to its parts. Dates are aware, in Vietnam time (+07:00)."""
+
+    url: str  # as fetched
+    canonical_url: str
+    id: str
+    title: str
+    lead: str | None = None
+    related: list[tuple[str, str]] = field(default_factory=list)  # (title, absolute URL)
+    paragraphs: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    modified: datetime | None = None
+    author: str | None = None
+    category: str | None = None
+    tags: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    generation: int | None = None
+    is_video: bool = False
+    method: str = SITE_RULES
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def no_body(self) -> bool:
+        """No body text: a video page, or a page whose text we could not find."""
+        return not self.paragraphs
+
+    @property
+    def flags(self) -> list[str]:
+        """Short markers for the sidecar and the crawl report, sorted."""
+        flags = []
+        if self.no_body:
+            flags.append("no-body")
+        if self.is_video:
+            flags.append("video")
+        if self.published is None:
+            flags.append("undated")
+        return sorted(flags)

@@ -1,0 +1,26 @@
+"""The text file: one article as plain lines, normalised so equal texts are equal bytes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from crawler.extract.article import Article
+
+# str.split() white space covers NBSP, the Unicode spaces, tabs and line breaks.
+_SPACE = re.compile(r"\s+")
+
+
+def fold(text: str | None) -> str:
+    """NFC, every run of white space (NBSP included) one space, no space at either end."""
+    if not text:
+        return ""
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def render_text(article: Article) -> str:
+    """Title; lead; `- <title>` per related link; body paragraphs. No trailing newline."""
+    lines = [fold(article.title), fold(article.lead)]
+    lines += [f"- {fold(title)}" for title, _url in article.related if fold(title)]
+    lines += [fold(p) for p in article.paragraphs]
+    return "\n".join(line for line in lines if line)

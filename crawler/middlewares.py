@@ -1,0 +1,126 @@
+"""Downloader components that make the crawl polite and keep it on the site."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import logging
+import time
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.response import response_status_message
+from twisted.internet import reactor, task
+
+from crawler.site import Site
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry middleware, but it waits before each retry instead of retrying at once.
+
+    The wait is the server's Retry-After when it sends one (429, 503), else an exponential
+    backoff (RETRY_BACKOFF_BASE doubled at each retry), capped at RETRY_BACKOFF_MAX. Retries
+    of one request never come faster than that, so a struggling server sees no retry storm.
+    """
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
+
+    def backoff(self, request: Request, response: Response | None = None) -> float:
+        delay = self.backoff_base * 2 ** request.meta.get("retry_times", 0)
+        if response is not None:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                delay = retry_after
+        return min(delay, self.backoff_max)
+
+    async def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
+
+    async def process_response(self, request: Request, response: Response, spider=None):
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        delay = self.backoff(request, response)
+        self.crawler.stats.inc_value("dcs/retry/wait_seconds", delay)
+        await self._wait(delay)
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception, spider=None):
+        if request.meta.get("dont_retry", False) or not isinstance(
+            exception, self.exceptions_to_retry
+        ):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await self._wait(self.backoff(request))
+        return retry
+
+
+class SiteRedirectMiddleware:
+    """Points redirects to the site's own hosts at the base URL the crawl runs against.
+
+    The site answers old article URLs with a 301 to its canonical host; against a mirror
+    that Location must be fetched from the mirror. It runs after the WARC writer has
+    recorded the response as sent, so the archive keeps the original Location.
+    """
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SiteRedirectMiddleware:
+        return cls(Site(crawler.settings.get("BASE_URL")))
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        location = response.headers.get("Location")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = response.urljoin(location.decode("latin-1"))
+        mapped = self.site.fetch_url(target)
+        if mapped is None or mapped == target:
+            return response
+        headers = response.headers.copy()
+        headers["Location"] = mapped
+        return response.replace(headers=headers)
+
+
+class CanonicalRequestFingerprinter:
+    """Fingerprints requests by method and canonical URL (see Site.canonical), so that one
+    article is fetched once per crawl whichever way it was linked."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CanonicalRequestFingerprinter:
+        return cls(Site(crawler.settings.get("BASE_URL")))
+
+    def fingerprint(self, request: Request) -> bytes:
+        canonical = request.meta.get("canonical") or self.site.canonical(request.url)
+        return hashlib.sha1(f"{request.method} {canonical}".encode()).digest()

@@ -1,0 +1,60 @@
+"""Item pipeline: each archived article becomes a text file, a JSON sidecar and a WARC
+`conversion` record, and the crawl state learns that its text exists."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.extract import ExtractionError, extract, render_text
+from crawler.extract.output import write_article
+from crawler.state import CrawlState
+from crawler.warc.records import conversion_record
+
+logger = logging.getLogger(__name__)
+
+
+class ArticleTextPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.text_root = Path(crawler.settings.get("OUT_DIR", "archive")) / "text"
+        self.state = CrawlState.for_crawler(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArticleTextPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: dict, spider=None) -> dict:
+        url = item["url"]
+        try:
+            article = extract(item["html"], url)
+        except ExtractionError as exc:
+            self.stats.inc_value("dcs/articles/failed")
+            failures = self.stats.get_value("dcs/extraction_failures", [])
+            self.stats.set_value("dcs/extraction_failures", [*failures, {"url": url, "reason": str(exc)}])
+            raise DropItem(f"no text from {url}: {exc}") from exc
+        text = render_text(article)
+        fetched_at = item.get("fetched_at") or datetime.now().astimezone().isoformat()
+        written = write_article(
+            article, self.text_root, url=url, fetched_at=fetched_at, warc=item.get("warc")
+        )
+        warc = item.get("warc")
+        writer = getattr(self.crawler, "warc_writer", None)
+        if writer is not None and warc:
+            writer.write(
+                conversion_record(url, text.encode("utf-8"), refers_to=warc["record_id"])
+            )
+        sha1 = hashlib.sha1(text.encode("utf-8")).hexdigest()
+        self.state.record_text(item["canonical"], sha1, str(written.text_path))
+        self.stats.inc_value("dcs/articles")
+        if article.method == "generic":
+            self.stats.inc_value("dcs/articles/generic")
+        if article.is_video or not article.paragraphs:
+            self.stats.inc_value("dcs/articles/no_body")
+        return {"url": url, "id": article.id, "title": article.title, "text": str(written.text_path)}

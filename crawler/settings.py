@@ -1,0 +1,65 @@
+"""Scrapy settings of dcs-archiver: every component is enabled here, with defaults fit for the
+live site. Override any of them with `dcs crawl -s NAME=VALUE` or `scrapy crawl -s`."""
+
+from crawler import __version__
+
+BOT_NAME = "dcs-archiver"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# -- What to crawl, where to put it ---------------------------------------------------------
+BASE_URL = "https://dangcongsan.vn"  # a mirror or the local replica: links are mapped onto it
+OUT_DIR = "archive"  # WARCs in OUT_DIR/warc, text in OUT_DIR/text, state and reports beside
+MAX_ARTICLES = 0  # 0: no limit
+SINCE = ""  # YYYY-MM-DD: stop paging lists (and skip sitemaps) older than this day
+FULL_CRAWL = False  # True: ignore the state of earlier runs and fetch everything again
+REQUISITES_ENABLED = True  # archive the images, CSS and JS of article pages
+TAG_MAX_PAGES = 1  # tag pages paginate without end over the same stories
+LIST_MAX_PAGES = 0  # hard cap on the pages of one list (0: stop when a page brings nothing new)
+INCREMENTAL_SITEMAP_CHILDREN = 2  # sitemaps read by an incremental run: the newest N months
+REVISIT_POLICY = "7d:1d,30d:7d,*:never"  # article age:recheck interval
+
+# -- Politeness -----------------------------------------------------------------------------
+CONTACT_URL = "https://github.com/dcs-archiver/dcs-archiver"
+USER_AGENT = f"dcs-archiver/{__version__} (+{CONTACT_URL}; archival crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # about one request a second to the site
+DOWNLOAD_TIMEOUT = 60
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_BACKOFF_BASE = 2.0  # seconds; doubled at each retry of one request
+RETRY_BACKOFF_MAX = 120.0  # also the longest Retry-After we wait for
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# -- Components -----------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's retry ignores Retry-After and retries at once: replaced by ours.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Between redirect (600) and the WARC writer: 3xx Locations on the site's hosts go to BASE_URL.
+    "crawler.middlewares.SiteRedirectMiddleware": 650,
+    # Closest to the network: sees every exchange with its body still encoded as sent.
+    "crawler.warc.middleware.WarcMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArticleTextPipeline": 300,
+}
+EXTENSIONS = {
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.extensions.CrawlReport": 500,
+}
+REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalRequestFingerprinter"
+PROGRESS_INTERVAL = 30.0  # seconds between progress lines
+
+WARC_PREFIX = "dcs"
+WARC_MAX_SIZE = 1_000_000_000
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

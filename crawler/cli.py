@@ -58,8 +58,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
+    import logging
+
     from crawler.schedule import crawl_command, run_schedule
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     return run_schedule(crawl_command(args.crawl_argv), every=args.every, cron=args.cron)
 
 

@@ -122,7 +122,7 @@ def run_crawl(options: CrawlOptions) -> dict:
     check_writable(options.out_dir)
     settings = build_settings(options)
     with OutputLock(options.out_dir):
-        process = CrawlerProcess(settings, install_root_handler=bool(settings.get("LOG_FILE")) or options.verbose)
+        process = CrawlerProcess(settings)
         crawler = process.create_crawler("dangcongsan")
         process.crawl(crawler)
         process.start()

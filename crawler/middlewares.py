@@ -13,7 +13,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
-from twisted.internet import reactor, task
+from twisted.internet import task
 
 from crawler.site import Site
 
@@ -58,6 +58,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _wait(self, seconds: float) -> None:
         if seconds > 0:
+            from twisted.internet import reactor  # the one Scrapy installed, not a default
+
             await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
 
     async def process_response(self, request: Request, response: Response, spider=None):

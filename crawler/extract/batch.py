@@ -1,0 +1,312 @@
+"""Re-extraction from WARC files alone: every archived article page to text + sidecar again.
+
+Three passes, each split over a process pool:
+1. index: each WARC file is read for its article responses (200, HTML, an article URL);
+2. extract: batches of those records are read back by offset and extracted (pure); the
+   articles are spooled to a scratch folder, only their destination comes back;
+3. write: captures are grouped by destination file and written in WARC-Date order, one
+   destination per task, so versions come out the same whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.errors import DcsError
+from crawler.extract.article import GENERIC
+from crawler.extract.extractor import extract, site_for
+from crawler.extract.output import article_dir, write_article
+from crawler.site import Kind
+
+WARC_SUFFIXES = (".warc.gz", ".warc")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Records per extraction task: small enough to spread over the workers and show progress.
+BATCH_SIZE = 40
+
+
+class ReextractError(DcsError):
+    """The inputs cannot be read as WARC files."""
+
+
+@dataclass(frozen=True, order=True)
+class Capture:
+    """One archived article response: where it is and when it was fetched."""
+
+    date: datetime  # WARC-Date, aware
+    path: str  # the WARC file
+    offset: int
+    length: int
+    url: str = field(compare=False)
+    record_id: str = field(compare=False)
+
+
+@dataclass
+class Summary:
+    """What a re-extraction did. `failed` counts failures by reason."""
+
+    records: int = 0  # article responses found
+    articles: int = 0  # of those, extracted and written
+    new: int = 0
+    changed: int = 0  # a new text version was written
+    unchanged: int = 0
+    generic: int = 0  # read by trafilatura alone: no site rule knew the markup
+    no_body: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    skipped: dict[str, int] = field(default_factory=dict)  # revisit, status, not-html, ...
+    warc_files: int = 0
+
+
+def find_warcs(inputs: Iterable[Path]) -> list[Path]:
+    """WARC files named, and those under the folders named; sorted, each once."""
+    found: set[Path] = set()
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            found.update(
+                p for p in item.rglob("*") if p.is_file() and p.name.endswith(WARC_SUFFIXES)
+            )
+        elif item.is_file():
+            found.add(item)
+        else:
+            raise ReextractError(f"no such file or folder: {item}")
+    return sorted(found)
+
+
+def _warc_date(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset" and value.strip(" \"'"):
+            return value.strip(" \"'")
+    return None
+
+
+# -- pass 1: index -------------------------------------------------------------------------
+def index_warc(path: str) -> tuple[list[Capture], Counter]:
+    """The article responses of one WARC file, and counts of the records passed over."""
+    captures: list[Capture] = []
+    skipped: Counter = Counter()
+    try:
+        with open(path, "rb") as handle:
+            records = ArchiveIterator(handle)
+            for record in records:
+                kind = record.rec_type
+                url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>")
+                reason = None
+                if kind == "revisit":
+                    reason = "revisit"
+                elif kind != "response":
+                    reason = None if kind in ("request", "warcinfo", "metadata") else kind
+                    if reason is None:
+                        records.read_to_end(record)
+                        continue
+                elif record.http_headers is None:
+                    reason = "not HTTP"
+                elif record.http_headers.get_statuscode() != "200":
+                    reason = f"status {record.http_headers.get_statuscode()}"
+                elif site_for(url).classify(url) is not Kind.ARTICLE:
+                    reason = "not an article URL"
+                else:
+                    content_type = (record.http_headers.get_header("Content-Type") or "").lower()
+                    if content_type and not content_type.startswith(HTML_TYPES):
+                        reason = "not HTML"
+                records.read_to_end(record)
+                if reason:
+                    skipped[reason] += 1
+                    continue
+                captures.append(
+                    Capture(
+                        date=_warc_date(record.rec_headers.get_header("WARC-Date")),
+                        path=path,
+                        offset=records.get_record_offset(),
+                        length=records.get_record_length(),
+                        url=url,
+                        record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
+                    )
+                )
+    except Exception as exc:  # a damaged file: report it, keep the others
+        skipped[f"unreadable WARC ({type(exc).__name__})"] += 1
+    return captures, skipped
+
+
+# -- pass 2: extract -----------------------------------------------------------------------
+def _read_body(handle: Any, capture: Capture) -> tuple[bytes | str, str]:
+    handle.seek(capture.offset)
+    record = next(iter(ArchiveIterator(handle)))
+    body = record.content_stream().read()  # de-chunked, Content-Encoding decoded
+    charset = _charset(record.http_headers.get_header("Content-Type") or "")
+    if charset:
+        try:
+            return body.decode(charset, errors="replace"), capture.url
+        except LookupError:
+            pass
+    return body, capture.url
+
+
+def extract_batch(captures: list[Capture], text_root: str, spool: str) -> list[tuple]:
+    """Extract each capture and spool the articles.
+
+    Returns per capture (destination, method, flags, error, spool offset, spool length).
+    """
+    results = []
+    handles: dict[str, Any] = {}
+    with open(spool, "wb") as out:
+        try:
+            for capture in captures:
+                try:
+                    if capture.path not in handles:
+                        handles[capture.path] = open(capture.path, "rb")  # noqa: SIM115
+                    html, url = _read_body(handles[capture.path], capture)
+                    article = extract(html, url)
+                except Exception as exc:  # one bad page must not stop the others
+                    reason = str(exc).split("\n")[0] or type(exc).__name__
+                    if not isinstance(exc, DcsError):
+                        reason = f"{type(exc).__name__}: {reason}"
+                    results.append((None, None, None, reason, 0, 0))
+                    continue
+                directory = article_dir(Path(text_root), article, capture.date)
+                destination = str(directory / article.id)
+                start = out.tell()
+                pickle.dump(article, out, protocol=pickle.HIGHEST_PROTOCOL)
+                results.append(
+                    (destination, article.method, article.flags, None, start, out.tell() - start)
+                )
+        finally:
+            for handle in handles.values():
+                handle.close()
+    return results
+
+
+# -- pass 3: write -------------------------------------------------------------------------
+def write_group(items: list[tuple[Capture, str, int, int]], text_root: str) -> list[str]:
+    """Write one destination's captures, oldest first. Returns each write's status."""
+    statuses = []
+    for capture, spool, start, length in sorted(items, key=lambda item: item[0]):
+        with open(spool, "rb") as handle:
+            handle.seek(start)
+            article = pickle.loads(handle.read(length))
+        warc = {
+            "filename": os.path.basename(capture.path),
+            "offset": capture.offset,
+            "length": capture.length,
+            "record_id": capture.record_id,
+        }
+        written = write_article(
+            article, Path(text_root), url=capture.url, fetched_at=capture.date, warc=warc
+        )
+        statuses.append(written.status)
+    return statuses
+
+
+def _write_groups(groups: list[list], text_root: str) -> list[list[str]]:
+    return [write_group(items, text_root) for items in groups]
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class _Runner:
+    """map() over a process pool, or in this process for one worker; results in order."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ProcessPoolExecutor(workers) if workers > 1 else None
+
+    def map(self, function: Callable, *iterables: Iterable) -> Iterator:
+        if self.pool is None:
+            return map(function, *iterables)
+        return self.pool.map(function, *iterables)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def reextract(
+    inputs: list[Path], out_dir: Path, workers: int | None = None, progress: bool = True
+) -> Summary:
+    """Extract every article response in the WARC files (or folders of them) into out_dir/text."""
+    warcs = find_warcs(inputs)
+    if not warcs:
+        raise ReextractError("no WARC files (*.warc.gz, *.warc) in the inputs")
+    workers = max(1, workers or os.cpu_count() or 1)
+    text_root = Path(out_dir) / "text"
+    text_root.mkdir(parents=True, exist_ok=True)
+    summary = Summary(warc_files=len(warcs))
+    skipped: Counter = Counter()
+    failed: Counter = Counter()
+    scratch = tempfile.mkdtemp(prefix=".reextract-", dir=out_dir)
+    runner = _Runner(workers)
+
+    def bar(total: int, desc: str) -> tqdm:
+        return tqdm(total=total, desc=desc, unit="page", disable=not progress, file=sys.stderr)
+
+    try:
+        captures: list[Capture] = []
+        with tqdm(
+            total=len(warcs), desc="index", unit="warc", disable=not progress, file=sys.stderr
+        ) as b:
+            for found, passed in runner.map(index_warc, [str(p) for p in warcs]):
+                captures += found
+                skipped.update(passed)
+                b.update()
+        captures.sort()
+        summary.records = len(captures)
+
+        batches = _chunks(captures, max(1, min(BATCH_SIZE, len(captures) // (workers * 4) or 1)))
+        spools = [os.path.join(scratch, f"{i:06d}.pickle") for i in range(len(batches))]
+        destinations: dict[str, list] = {}
+        with bar(len(captures), "extract") as b:
+            results = runner.map(extract_batch, batches, [str(text_root)] * len(batches), spools)
+            for batch, spool, outcome in zip(batches, spools, results, strict=True):
+                for capture, (dest, method, flags, error, start, length) in zip(
+                    batch, outcome, strict=True
+                ):
+                    if error is not None:
+                        failed[error] += 1
+                        summary.failures.append((capture.url, error))
+                        continue
+                    summary.generic += method == GENERIC
+                    summary.no_body += "no-body" in flags
+                    destinations.setdefault(dest, []).append((capture, spool, start, length))
+                b.update(len(batch))
+
+        groups = [destinations[key] for key in sorted(destinations)]
+        with bar(sum(len(g) for g in groups), "write") as b:
+            chunks = _chunks(groups, max(1, len(groups) // (workers * 4) or 1))
+            for chunk, statuses in zip(
+                chunks,
+                runner.map(_write_groups, chunks, [str(text_root)] * len(chunks)),
+                strict=True,
+            ):
+                for status in (s for group in statuses for s in group):
+                    summary.articles += 1
+                    setattr(summary, status, getattr(summary, status) + 1)
+                b.update(sum(len(g) for g in chunk))
+    finally:
+        runner.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    summary.failures.sort()
+    summary.failed = dict(sorted(failed.items()))
+    summary.skipped = dict(sorted(skipped.items()))
+    return summary

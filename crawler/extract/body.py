@@ -1,0 +1,205 @@
+"""Body text: cut a body container down to the article's own text, then let trafilatura read it.
+
+The site rules (crawler.site markup) say which container holds the body and what inside it
+is not text (captions, bylines, related and read-more boxes, ads); trafilatura does the
+main-text work on what is left, or on the whole page when no rule knows the markup.
+"""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from crawler.extract.html import BLOCK_TAGS, inline_text, lines, select
+from crawler.extract.text import fold
+from crawler.site import COMMON_STRIP, READ_MORE_PREFIXES
+
+# trafilatura's output tree: these start a line of their own.
+_OUT_BLOCKS = frozenset({"p", "head", "list", "item", "quote", "table", "row", "code", "div"})
+_RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
+# A byline is a short line: a name, maybe a source in parentheses.
+MAX_BYLINE_CHARS = 80
+# Below this share of the container's text, trafilatura's reading is second-guessed.
+MIN_COVERAGE = 0.6
+
+
+def drop(element: lxml.html.HtmlElement) -> None:
+    """Remove an element but keep the text that follows it."""
+    if element.getparent() is not None:
+        element.drop_tree()
+
+
+def _is_byline(element: lxml.html.HtmlElement) -> bool:
+    text = inline_text(element)
+    if not text or len(text) > MAX_BYLINE_CHARS:
+        return False
+    nodes = [element, *element.iterdescendants()]
+    return any(
+        _RIGHT_ALIGNED.search(node.get("style") or "")
+        or (node.get("align") or "").lower() == "right"
+        for node in nodes
+        if isinstance(node.tag, str)
+    )
+
+
+def _trailing_blocks(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The container's last blocks holding text, last first (descending into wrappers)."""
+    found = []
+    for child in reversed(list(container)):
+        if not isinstance(child.tag, str) or not inline_text(child):
+            continue
+        if child.tag == "div" and len(child) and all(c.tag in BLOCK_TAGS for c in child):
+            found.extend(_trailing_blocks(child))
+        else:
+            found.append(child)
+        if len(found) >= 2:
+            break
+    return found[:2]
+
+
+def cut_bylines(container: lxml.html.HtmlElement) -> list[str]:
+    """Remove the right-aligned author line(s) ending the body; return their text."""
+    bylines = []
+    for block in _trailing_blocks(container):
+        if not _is_byline(block):
+            break
+        bylines.append(inline_text(block))
+        drop(block)
+    return bylines
+
+
+def _is_read_more(element: lxml.html.HtmlElement) -> bool:
+    text = inline_text(element)
+    prefix = next((p for p in READ_MORE_PREFIXES if text.casefold().startswith(p.casefold())), None)
+    if prefix is None:
+        return False
+    rest = text[len(prefix) :].strip(" :-–>»")
+    link_text = sum(len(inline_text(a)) for a in element.iter("a"))
+    return not rest or link_text >= 0.5 * len(rest)
+
+
+def clean_container(
+    container: lxml.html.HtmlElement, strip: tuple[str, ...]
+) -> tuple[lxml.html.HtmlElement, list[str]]:
+    """A copy of the body container without what is never text. Returns (copy, bylines)."""
+    body = deepcopy(container)
+    body.tail = None
+    for element in select_all(body, (*strip, *COMMON_STRIP)):
+        drop(element)
+    for element in list(body.iter("p", "div", "li", "h2", "h3", "h4", "strong", "em")):
+        if element.getparent() is not None and _is_read_more(element):
+            drop(element)
+    bylines = cut_bylines(body)
+    return body, bylines
+
+
+def select_all(scope: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> list:
+    """Every element any of the selectors matches (outermost kept, each once)."""
+    seen: set = set()
+    found = []
+    for css in selectors:
+        for element in select(scope, (css,)):
+            if element is not scope and id(element) not in seen:
+                seen.add(id(element))
+                found.append(element)
+    return found
+
+
+def _out_lines(element: etree._Element) -> list[str]:
+    """Lines of trafilatura's output tree: one per block and per <lb/>."""
+    out: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = fold("".join(current))
+        if text:
+            out.append(text)
+        current.clear()
+
+    def visit(node: etree._Element) -> None:
+        if node.tag == "lb":
+            flush()
+        elif node.tag == "graphic":
+            pass
+        else:
+            block = node.tag in _OUT_BLOCKS
+            if block:
+                flush()
+            if node.tag == "cell":
+                current.append(" ")
+            current.append(node.text or "")
+            for child in node:
+                visit(child)
+            if block:
+                flush()
+        current.append(node.tail or "")
+
+    current.append(element.text or "")
+    for child in element:
+        visit(child)
+    flush()
+    return out
+
+
+def _run_trafilatura(tree: lxml.html.HtmlElement, url: str | None, **options) -> list[str] | None:
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+        **options,
+    )
+    if document is None or document.body is None:
+        return None
+    return _out_lines(document.body)
+
+
+def body_paragraphs(
+    container: lxml.html.HtmlElement, url: str | None
+) -> tuple[list[str], list[str]]:
+    """Paragraphs of an already cleaned body container. Returns (paragraphs, warnings).
+
+    trafilatura reads the container; when it keeps much less than the container holds
+    (it judged a paragraph boilerplate) the container's own layout is used, with a warning.
+    """
+    page = lxml.html.Element("html")
+    lxml.html.etree.SubElement(page, "body").append(deepcopy(container))
+    # The container is the article already: favour recall, no fallback extractors.
+    paragraphs = _run_trafilatura(page, url, favor_recall=True, fast=True) or []
+    direct = lines(container)
+    if not direct:
+        return [], []
+    kept = sum(len(p) for p in paragraphs)
+    total = sum(len(p) for p in direct)
+    if kept < MIN_COVERAGE * total:
+        return direct, [f"trafilatura kept {kept} of {total} body characters; container text used"]
+    return paragraphs, []
+
+
+def generic_extraction(
+    tree: lxml.html.HtmlElement, url: str | None
+) -> trafilatura.settings.Document | None:
+    """trafilatura on the whole page, metadata included: for markup no site rule knows."""
+    return trafilatura.bare_extraction(
+        deepcopy(tree),
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+    )
+
+
+def document_lines(document: trafilatura.settings.Document | None) -> list[str]:
+    if document is None or document.body is None:
+        return []
+    return _out_lines(document.body)

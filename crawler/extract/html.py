@@ -1,0 +1,144 @@
+"""Reading HTML: bytes to a tree, CSS lookups, and text as a reader sees it (blocks, <br>)."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+import lxml.html
+from lxml import etree
+from lxml.cssselect import CSSSelector
+
+from crawler.extract.article import ExtractionError
+from crawler.extract.text import fold
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_LOOKS_LIKE_HTML = re.compile(
+    r"<\s*(?:!doctype\s+html|html|head|body|title|meta|div|p|h1|article|section|span|a)\b", re.I
+)
+# Elements that start a new line of text (a paragraph) in a browser.
+BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "caption", "dd", "details", "dialog",
+        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+        "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "nav", "ol", "p",
+        "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul",
+    }
+)  # fmt: skip
+INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
+
+
+def decode(html: bytes | str) -> tuple[str, list[str]]:
+    """The document as text: BOM, then <meta charset>, then UTF-8. Returns (text, warnings)."""
+    if isinstance(html, str):
+        return html, []
+    warnings: list[str] = []
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le")):
+        if html.startswith(bom):
+            return html[len(bom) :].decode(encoding, errors="replace"), warnings
+    encoding = "utf-8"
+    match = _META_CHARSET.search(html[:4096])
+    if match:
+        declared = match.group(1).decode("ascii").lower()
+        try:
+            encoding = codecs.lookup(declared).name
+        except LookupError:
+            warnings.append(f"unknown charset {declared!r}, read as UTF-8")
+    try:
+        return html.decode(encoding), warnings
+    except UnicodeDecodeError:
+        warnings.append(f"bytes not valid {encoding}, bad bytes replaced")
+        return html.decode(encoding, errors="replace"), warnings
+
+
+def parse(text: str) -> lxml.html.HtmlElement:
+    """The page's tree; ExtractionError when the text is not an HTML document."""
+    if not _LOOKS_LIKE_HTML.search(text[:65536]):
+        raise ExtractionError("not HTML: no HTML tags in the document")
+    # lxml refuses str input that carries an XML encoding declaration.
+    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"not HTML: {exc}") from None
+
+
+@lru_cache(maxsize=512)
+def _selector(css: str) -> CSSSelector:
+    return CSSSelector(css)
+
+
+def select(scope: lxml.html.HtmlElement, selectors: Iterable[str]) -> list[lxml.html.HtmlElement]:
+    """Elements of the first selector that matches anything, in document order."""
+    for css in selectors:
+        found = _selector(css)(scope)
+        if found:
+            return found
+    return []
+
+
+def select_first(
+    scopes: Iterable[lxml.html.HtmlElement | None], selectors: Iterable[str]
+) -> lxml.html.HtmlElement | None:
+    """The first element matched in the first scope that has one (narrowest scope first)."""
+    selectors = tuple(selectors)
+    for scope in scopes:
+        if scope is None:
+            continue
+        found = select(scope, selectors)
+        if found:
+            return found[0]
+    return None
+
+
+def attr_or_text(element: lxml.html.HtmlElement) -> str:
+    """A meta/link value, or the element's visible text."""
+    for name in ("content", "href", "datetime"):
+        value = element.get(name)
+        if value is not None and element.tag in ("meta", "link", "time"):
+            return value.strip()
+    return inline_text(element)
+
+
+def lines(element: lxml.html.HtmlElement) -> list[str]:
+    """The element's visible text as a browser lays it out: a line per block or <br>."""
+    out: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = fold("".join(current))
+        if text:
+            out.append(text)
+        current.clear()
+
+    def visit(node: lxml.html.HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else None
+        if tag is None or tag in INVISIBLE_TAGS:  # comments, processing instructions, scripts
+            pass
+        elif tag == "br":
+            flush()
+        else:
+            block = tag in BLOCK_TAGS
+            if block:
+                flush()
+            if tag in ("td", "th"):
+                current.append(" ")
+            current.append(node.text or "")
+            for child in node:
+                visit(child)
+            if block:
+                flush()
+        current.append(node.tail or "")
+
+    current.append(element.text or "")
+    for child in element:
+        visit(child)
+    flush()
+    return out
+
+
+def inline_text(element: lxml.html.HtmlElement) -> str:
+    """The element's visible text on one line (blocks and <br> become spaces)."""
+    return fold(" ".join(lines(element)))

@@ -1,0 +1,290 @@
+"""The CDXJ index of an archive folder: what pywb, `replay show` and the WACZ export look up.
+
+Layout under DIR/index/:
+- parts/<warc file name>.cdxj   sorted index of one WARC file (cdxj-indexer's lines)
+- manifest.json                 size + mtime of each WARC when its part was made, and the
+                                problem found while reading it, if any
+- index.cdxj                    all parts merged (sorted, SURT keys): pywb's index
+
+Only new or changed WARC files are read again; the merge streams the sorted parts.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import zlib
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cdxj_indexer.main import CDXJIndexer
+
+from crawler.errors import DcsError
+
+INDEX_DIR = "index"
+PARTS_DIR = "parts"
+MANIFEST = "manifest.json"
+INDEX_FILE = "index.cdxj"
+WARC_SUFFIXES = (".warc.gz", ".warc")
+# Record types that are captures of a URL. Not "metadata" (crawl errors would replay as a
+# capture of the URL) and not "conversion" (the extracted text record).
+INDEXED_RECORDS = "response,revisit,resource"
+MANIFEST_VERSION = 1
+# sha1 (base32) of an empty payload: a 304 carrying it names no payload to match.
+EMPTY_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
+
+
+@dataclass
+class IndexResult:
+    """What `build_index` did."""
+
+    index_path: Path
+    indexed: list[str] = field(default_factory=list)  # WARC files read this time
+    reused: list[str] = field(default_factory=list)  # unchanged since the last build
+    removed: list[str] = field(default_factory=list)  # gone from DIR/warc since then
+    problems: list[str] = field(default_factory=list)  # one line per unreadable WARC
+    entries: int = 0  # lines in index.cdxj
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.indexed or self.removed)
+
+
+def index_path(out_dir: str | os.PathLike) -> Path:
+    """Where the merged index of an archive folder lives."""
+    return Path(out_dir) / INDEX_DIR / INDEX_FILE
+
+
+def part_path(out_dir: str | os.PathLike, warc_name: str) -> Path:
+    """The per-file index of one WARC file."""
+    return Path(out_dir) / INDEX_DIR / PARTS_DIR / (warc_name + ".cdxj")
+
+
+def warc_files(out_dir: str | os.PathLike) -> list[Path]:
+    """The finished WARC files of an archive folder (`.open` ones are still being written)."""
+    warc_dir = Path(out_dir) / "warc"
+    if not warc_dir.is_dir():
+        return []
+    return sorted(
+        p for p in warc_dir.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES)
+    )
+
+
+def build_index(out_dir: str | os.PathLike) -> IndexResult:
+    """Build or update DIR/index/index.cdxj from DIR/warc/*.warc.gz, reading only new files."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise DcsError(f"archive folder {out} does not exist")
+    idx_dir = out / INDEX_DIR
+    (idx_dir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
+    result = IndexResult(index_path=idx_dir / INDEX_FILE)
+
+    manifest = _load_manifest(idx_dir / MANIFEST)
+    files = warc_files(out)
+    names = {p.name for p in files}
+
+    for name in sorted(set(manifest) - names):
+        part_path(out, name).unlink(missing_ok=True)
+        del manifest[name]
+        result.removed.append(name)
+
+    for path in files:
+        st = path.stat()
+        known = manifest.get(path.name)
+        if (
+            known
+            and known.get("size") == st.st_size
+            and known.get("mtime_ns") == st.st_mtime_ns
+            and part_path(out, path.name).exists()
+        ):
+            result.reused.append(path.name)
+            problem = known.get("problem")
+        else:
+            entries, problem = _index_one(path, part_path(out, path.name))
+            manifest[path.name] = {
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "entries": entries,
+                "problem": problem,
+            }
+            result.indexed.append(path.name)
+        if problem:
+            result.problems.append(f"{path.name}: {problem}")
+
+    if result.changed or not result.index_path.exists():
+        result.entries = _merge([part_path(out, p.name) for p in files], result.index_path)
+        # The manifest is written last: a crash before it means the files are read again.
+        _write_json(idx_dir / MANIFEST, {"version": MANIFEST_VERSION, "files": manifest})
+    else:
+        result.entries = sum(int(m.get("entries") or 0) for m in manifest.values())
+    return result
+
+
+def iter_index(out_dir: str | os.PathLike) -> Iterator[tuple[str, str, dict]]:
+    """(urlkey, timestamp, fields) of every line of the merged index, in index order."""
+    path = index_path(out_dir)
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parsed = parse_line(line)
+            if parsed:
+                yield parsed
+
+
+def parse_line(line: str) -> tuple[str, str, dict] | None:
+    """Split one CDXJ line into (urlkey, timestamp, fields); None for a blank or bad line."""
+    try:
+        key, ts, data = line.rstrip("\n").split(" ", 2)
+        return key, ts, json.loads(data)
+    except ValueError:
+        return None
+
+
+def _index_one(path: Path, part: Path) -> tuple[int, str | None]:
+    """Index one WARC into its sorted part file; what could be read is kept even on error."""
+    tmp = part.with_name(part.name + ".tmp")
+    problem = None
+    with open(tmp, "w", encoding="utf-8") as fh:
+        indexer = CDXJIndexer(fh, [str(path)], records=INDEXED_RECORDS)
+        try:
+            indexer.process_all()
+        except Exception as exc:  # a corrupt or truncated file: report it, keep the rest
+            problem = f"unreadable after the last good record ({_one_line(exc)})"
+    # warcio stops quietly at a gzip member cut short: walk the members to be sure.
+    bad_offset, gzip_problem = check_gzip_members(path) if path.name.endswith(".gz") else (None, None)
+    problem = gzip_problem or problem
+    with open(tmp, encoding="utf-8") as fh:
+        lines = [line for line in fh if line.endswith("\n")]  # a line cut by a failure: dropped
+    if bad_offset is not None:  # keep only records that end before the damage
+        lines = [line for line in lines if _offset(line) < bad_offset]
+    lines.sort()  # one file's lines fit in memory; the merge across files streams
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.writelines(lines)
+    os.replace(tmp, part)
+    if problem is None and path.stat().st_size > 0 and not lines:
+        problem = "no WARC records found"
+    return len(lines), problem
+
+
+def check_gzip_members(path: Path, chunk: int = 1 << 20) -> tuple[int | None, str | None]:
+    """Walk the gzip members of a file: (offset of the first bad member, why) or (None, None)."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        offset = 0  # where the current member starts
+        while offset < size:
+            fh.seek(offset)
+            if fh.read(2) != b"\x1f\x8b":
+                return offset, f"not gzip data at offset {offset} (corrupt or not gzip-per-record)"
+            fh.seek(offset)
+            decomp = zlib.decompressobj(wbits=31)
+            consumed = 0
+            try:
+                while not decomp.eof:
+                    data = fh.read(chunk)
+                    if not data:
+                        return offset, f"truncated: the record at offset {offset} is cut short"
+                    decomp.decompress(data)
+                    # Skip the inflated bytes: only the member structure matters here.
+                    consumed += len(data) - len(decomp.unused_data)
+            except zlib.error as exc:
+                return offset, f"corrupt gzip data in the record at offset {offset} ({exc})"
+            offset += consumed
+    return None, None
+
+
+def _offset(line: str) -> int:
+    parsed = parse_line(line)
+    try:
+        return int(parsed[2].get("offset", 0)) if parsed else 0
+    except ValueError:
+        return 0
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return f"{type(exc).__name__}: {text}"
+
+
+def _merge(parts: list[Path], dest: Path) -> int:
+    """Merge sorted part files into dest by streaming; returns the number of lines."""
+    tmp = dest.with_name(dest.name + ".tmp")
+    count = 0
+    with ExitStack() as stack:
+        inputs = [stack.enter_context(open(p, encoding="utf-8")) for p in parts if p.exists()]
+        with open(tmp, "w", encoding="utf-8") as out:
+            for line in _resolve_not_modified(heapq.merge(*inputs)):
+                out.write(line)
+                count += 1
+    os.replace(tmp, dest)  # atomic: a running pywb sees the old or the new index, never half
+    return count
+
+
+def _resolve_not_modified(lines: Iterator[str]) -> Iterator[str]:
+    """Point each 304 capture's line at the earlier full capture it confirmed.
+
+    pywb replays a server-not-modified revisit as a bare 304 (it skips the payload lookup
+    for any 3xx), which a browser cannot show. The line keeps the revisit's timestamp and
+    URL, takes the original's file/offset/length/mime/status, and records where the 304
+    itself is under "revisit". Lines arrive sorted by key then time, so the originals of a
+    URL are seen before its later revisits: only one URL's lines are held at a time.
+    """
+    key = None
+    earlier: list[str] = []  # this URL's earlier lines
+    for line in lines:
+        this_key = line.split(" ", 1)[0]
+        if this_key != key:
+            key, earlier = this_key, []
+        if '"304"' in line:
+            line = _point_at_original(line, earlier)
+        earlier.append(line)
+        yield line
+
+
+def _point_at_original(line: str, earlier: list[str]) -> str:
+    parsed = parse_line(line)
+    if not parsed or parsed[2].get("status") != "304" or "revisit" in parsed[2]:
+        return line
+    key, ts, fields = parsed
+    digest = fields.get("digest")
+    for previous in reversed(earlier):  # the latest full capture before it
+        prev = parse_line(previous)
+        if not prev or "revisit" in prev[2] or prev[2].get("mime") == "warc/revisit":
+            continue
+        if not str(prev[2].get("status", "")).startswith("2"):
+            continue
+        if digest and digest != EMPTY_DIGEST and prev[2].get("digest") != digest:
+            continue
+        original = prev[2]
+        merged = dict(fields)
+        for name in ("mime", "status", "length", "offset", "filename"):
+            if name in original:
+                merged[name] = original[name]
+        merged["revisit"] = {
+            name: fields[name] for name in ("mime", "status", "length", "offset", "filename") if name in fields
+        }
+        return f"{key} {ts} {json.dumps(merged)}\n"
+    return line
+
+
+def _load_manifest(path: Path) -> dict[str, dict]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+        return {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,224 @@
+"""ReplicaSite: the whole site at the current clock, and which page answers which path.
+
+Pure (no HTTP): `render(path)` gives status, headers and body; the server adds transport.
+Thread-safe: one lock guards the clock and the page cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
+
+from . import articles, assets, feeds, listings, model, text
+from .chrome import DEAD_PATHS, SEARCH_KEYWORDS, SISTER_LINKS
+from .model import CATEGORIES, CATEGORY_BY_SLUG, ReplicaArticle
+from .page import Page
+
+CACHE_LIMIT = 4000
+
+
+def _page_number(query: str) -> int:
+    try:
+        return max(1, int(parse_qs(query).get("page", ["1"])[0]))
+    except ValueError:
+        return 1
+
+
+class ReplicaSite:
+    """A deterministic model of dangcongsan.vn: same seed, same site, byte for byte."""
+
+    def __init__(self, seed: int = 1, per_generation: int = 60, now: datetime | None = None) -> None:
+        if per_generation < 3:
+            raise ValueError("per_generation must be at least 3")
+        self.seed = seed
+        self.per_generation = per_generation
+        self.now = now or model.START_NOW
+        self.day = 0
+        self._lock = threading.RLock()
+        self._articles = model.build(seed, per_generation, self.now)
+        self._reindex()
+
+    # -- the content ---------------------------------------------------------------------
+    @property
+    def articles(self) -> list[ReplicaArticle]:
+        with self._lock:
+            return list(self._articles)
+
+    @property
+    def seed_article(self) -> ReplicaArticle:
+        return self._by_key[model.SEED_ID]
+
+    def article(self, key: str) -> ReplicaArticle:
+        return self._by_key[key]
+
+    def article_at(self, path_or_url: str) -> ReplicaArticle | None:
+        """The article a path (current or old) or live URL leads to."""
+        hit = self._routes.get(unquote(urlsplit(path_or_url).path))
+        return hit[1] if hit else None
+
+    def advance(self, days: int = 1) -> dict[str, list[ReplicaArticle]]:
+        """Move the clock: new stories appear, some old ones are edited. Returns both."""
+        added: list[ReplicaArticle] = []
+        edited: list[ReplicaArticle] = []
+        with self._lock:
+            for _ in range(days):
+                self.day += 1
+                self.now += timedelta(days=1)
+                new, changed = model.grow(self.seed, self.day, self._articles, self.now)
+                self._articles.extend(new)
+                added += new
+                edited += changed
+            self._articles.sort(key=lambda a: (a.published, a.key))
+            self._reindex()
+        return {"new": added, "edited": edited}
+
+    def _reindex(self) -> None:
+        self._cache: dict[str, Page] = {}
+        self._by_key = {a.key: a for a in self._articles}
+        self._routes: dict[str, tuple[str, ReplicaArticle]] = {}
+        self._images: dict[str, ReplicaArticle] = {}
+        self._media: dict[str, ReplicaArticle] = {}
+        for a in self._articles:
+            self._routes[unquote(a.path.split("?", 1)[0])] = ("article", a)
+            for old in a.old_paths:
+                self._routes[unquote(old)] = ("redirect", a)
+            for f in a.figures:
+                self._images[f.path.split("?", 1)[0]] = a
+            if a.video_url:
+                self._media[urlsplit(a.video_url).path] = a
+        self._newest = sorted(self._articles, key=lambda a: (a.published, a.key), reverse=True)
+        self._months: dict[str, list[ReplicaArticle]] = {}
+        for a in self._articles:
+            self._months.setdefault(feeds.month_key(a), []).append(a)
+        self._oldest_month = min(self._months)
+        self._tags = {text.slugify(t): t for t in text.TAGS}
+
+    def _in(self, c: model.Category) -> list[ReplicaArticle]:
+        return [a for a in self._newest if a.section == c]
+
+    def _tagged(self, tag: str) -> list[ReplicaArticle]:
+        return [a for a in self._newest if tag in a.tags]
+
+    def last_page(self, c: model.Category) -> int:
+        return max(1, -(-len(self._in(c)) // listings.PAGE_SIZE))
+
+    # -- rendering -----------------------------------------------------------------------
+    def render(self, path: str) -> tuple[int, dict[str, str], bytes] | None:
+        """(status, headers, body) of a path with its query; None if the site has no such page."""
+        page = self.page(path)
+        return None if page is None else (page.status, page.headers(), page.body)
+
+    def page(self, path: str) -> Page | None:
+        with self._lock:
+            page = self._cache.get(path)
+            if page is None:
+                page = self._route(path)
+                if page is not None and page.kind != "tag":  # tag pages are endless
+                    if len(self._cache) >= CACHE_LIMIT:
+                        self._cache.clear()
+                    self._cache[path] = page
+            return page
+
+    def not_found(self, path: str) -> Page:
+        return listings.not_found(path)
+
+    def _route(self, target: str) -> Page | None:
+        parts = urlsplit(target)
+        path, query = unquote(parts.path) or "/", parts.query
+        hit = self._routes.get(path)
+        if hit and hit[0] == "article":
+            return self._article_page(hit[1])
+        if hit:
+            return Page(301, "text/html; charset=utf-8", b"", "redirect", location=hit[1].path)
+        if path == "/":
+            return listings.home(self._newest, self.seed, self.now)
+        if path == "/robots.txt":
+            return feeds.robots()
+        if path == "/sitemap.xml":
+            return feeds.sitemap_index(self._months)
+        if path.startswith("/sitemaps/sitemap-"):
+            return self._sitemap_child(path)
+        if path == "/rss":
+            return feeds.rss(self._newest[:30], None, self.now)
+        if path.startswith("/so-do-website/rss/"):
+            number = path.rsplit("/", 1)[-1]
+            for c in CATEGORIES:
+                if str(c.rss_id) == number:
+                    return feeds.rss(self._in(c)[:20], c, self.now)
+            return None
+        if path in ("/tim-kiem", "/page/search"):
+            q = parse_qs(query)
+            return listings.search_page((q.get("q") or q.get("keyword") or [""])[0])
+        if path.startswith("/tag/") and path.endswith(".html"):
+            tag = self._tags.get(path[len("/tag/") : -len(".html")])
+            if tag is None:
+                return None
+            return listings.tag_page(tag, self._tagged(tag), _page_number(query), self.seed, self.now)
+        if path.startswith("/assets/"):
+            return assets.asset(path)
+        if path in self._images:
+            return assets.image(path, self._images[path].published)
+        if path in self._media:
+            return assets.video(path, self._media[path].published)
+        slug, form = (path[1:-5], ".html") if path.endswith(".html") else (path[1:], "")
+        category = CATEGORY_BY_SLUG.get(slug)
+        if category is not None:
+            stories = self._in(category)
+            return listings.category_page(
+                category, stories, form, _page_number(query), self.seed, self.now
+            )
+        return None
+
+    def _article_page(self, a: ReplicaArticle) -> Page:
+        earlier = [
+            b for b in self._articles if b.published < a.published and not b.is_video
+        ]
+        dead = None
+        if a.markup.dead_link:
+            dead = DEAD_PATHS[int(a.key) % len(DEAD_PATHS)]
+        return articles.render_article(a, earlier, self._by_key, self.seed, dead)
+
+    def _sitemap_child(self, path: str) -> Page | None:
+        name = path[len("/sitemaps/sitemap-") :]
+        month = name.split(".", 1)[0]
+        stories = self._months.get(month)
+        if not stories or path != feeds.child_path(month, self._oldest_month):
+            return None
+        return feeds.sitemap_child(stories, path.endswith(".gz"))
+
+    # -- ground truth ----------------------------------------------------------------------
+    def urls(self) -> dict[str, list[str]]:
+        """Paths (with query) that exist, by kind; "dead" ones answer 404, "offsite" are URLs."""
+        with self._lock:
+            lists, past_end = [], []
+            for c in CATEGORIES:
+                last = self.last_page(c)
+                for form in ("", ".html"):
+                    base = f"/{c.slug}{form}"
+                    lists += [base] + [f"{base}?page={n}" for n in range(2, last + 1)]
+                    past_end.append(f"{base}?page={last + 1}")
+            used_tags = sorted({text.slugify(t) for a in self._articles for t in a.tags})
+            images = sorted(f.path for a in self._articles for f in a.figures)
+            return {
+                "home": ["/"],
+                "article": [a.path for a in self._newest if not a.is_video],
+                "video": [a.path for a in self._newest if a.is_video],
+                "redirect": [old for a in self._newest for old in a.old_paths],
+                "list": lists,
+                "list_past_end": past_end,
+                "tag": [f"/tag/{slug}.html" for slug in used_tags],
+                "feed": ["/rss"] + [f"/so-do-website/rss/{c.rss_id}" for c in CATEGORIES],
+                "sitemap": ["/sitemap.xml"]
+                + [feeds.child_path(m, self._oldest_month) for m in sorted(self._months)],
+                "image": images + list(assets.SITE_IMAGES),
+                "media": sorted(self._media),
+                "asset": assets.asset_paths(),
+                "robots": ["/robots.txt"],
+                "search": ["/tim-kiem?q=" + quote_plus("Hà Nội"), *SEARCH_PATHS_WITH_QUERY],
+                "dead": list(DEAD_PATHS),
+                "offsite": [url for url, _ in SISTER_LINKS],
+            }
+
+
+SEARCH_PATHS_WITH_QUERY = [f"/page/search?keyword={quote_plus(k)}" for k in SEARCH_KEYWORDS]

@@ -1,0 +1,645 @@
+"""The crawler's memory between runs: every URL seen, its captures, texts and the frontier.
+
+One SQLite file in the output folder (``DIR/state.sqlite3``). Every write is committed at
+once (or at the end of a short ``batch()``): with WAL and ``synchronous=NORMAL`` a commit
+costs no fsync, yet survives the process being killed (SIGKILL included; only a power cut
+can lose the last commits, never corrupt the file). Scrapy's JOBDIR queues do not survive
+SIGKILL, so the frontier lives here too.
+
+Times are stored as POSIX seconds (REAL) and handed out as aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from crawler.errors import DcsError
+from crawler.schedule import parse_interval
+from crawler.site import Kind, Site
+
+STATE_FILE = "state.sqlite3"
+SCHEMA_VERSION = 1
+DEFAULT_OUT_DIR = "archive"
+DEFAULT_REVISIT_POLICY = "7d:1d,30d:7d,*:never"
+# Rows read per query while iterating over the frontier (keeps memory flat at 10^6 URLs).
+PENDING_PAGE = 1000
+
+_SCHEMA = """
+CREATE TABLE urls (
+    url TEXT PRIMARY KEY,          -- canonical URL (crawler.site.Site.canonical)
+    kind TEXT,                     -- crawler.site.Kind value
+    first_seen REAL NOT NULL,
+    -- the last fetch, whatever it was (200, 304 revisit, 404, 503, ...)
+    fetched_at REAL,
+    status INTEGER,
+    revisit INTEGER NOT NULL DEFAULT 0,
+    fetches INTEGER NOT NULL DEFAULT 0,
+    fetch_filename TEXT,           -- where the last fetch's own record lies
+    fetch_offset INTEGER,
+    fetch_length INTEGER,
+    fetch_record_id TEXT,
+    -- the full response record revisits refer to (never a revisit record itself)
+    ref_status INTEGER,
+    ref_fetched_at REAL,
+    etag TEXT,
+    last_modified TEXT,
+    payload_digest TEXT,
+    record_id TEXT,
+    warc_date TEXT,
+    target_uri TEXT,
+    ref_filename TEXT,
+    ref_offset INTEGER,
+    ref_length INTEGER,
+    -- articles
+    published REAL,
+    modified REAL,
+    lastmod REAL,                  -- newest sitemap <lastmod> seen
+    text_sha1 TEXT,
+    text_path TEXT,
+    text_at REAL
+);
+CREATE INDEX urls_kind_status ON urls (kind, status);
+CREATE TABLE frontier (
+    id INTEGER PRIMARY KEY,        -- enqueue order
+    url TEXT NOT NULL UNIQUE,
+    fetch_url TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    rank INTEGER NOT NULL,         -- minus the priority: one ascending index serves the order
+    enqueued_at REAL NOT NULL
+);
+CREATE INDEX frontier_order ON frontier (rank, id);
+"""
+
+
+class StateError(DcsError):
+    """The state store cannot be opened or used."""
+
+
+class PolicyError(DcsError):
+    """A revisit policy that does not parse."""
+
+
+def _ts(value: datetime | None, name: str) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        # A naive time is ambiguous (UTC? Vietnam?): refuse it rather than guess.
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+    return value.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _kind(kind: Kind | str | None, url: str) -> str:
+    if kind is None:
+        # Canonical URLs are on the live host, so the live rules classify them.
+        return Site().classify(url).value
+    return kind.value if isinstance(kind, Enum) else str(kind)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One fetch of a URL and where its record lies in the WARCs.
+
+    Given to ``record_capture``: the fetch as it happened. A revisit (a 304, or a 200
+    written as an identical-payload-digest revisit) sets ``revisit`` (a 304 always is one);
+    its location fields are those of the revisit record itself.
+
+    Returned by ``last_capture``: ``status``, ``fetched_at`` and ``revisit`` describe the
+    LAST fetch, while ``etag`` … ``length`` describe the full response record a new revisit
+    must refer to (WARC-Refers-To = ``record_id``, WARC-Refers-To-Target-URI =
+    ``target_uri``, WARC-Refers-To-Date = ``warc_date``). After a 304 they still point at
+    the original 200 response, never at the revisit.
+    """
+
+    status: int
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    payload_digest: str | None = None
+    warc_date: str | None = None
+    target_uri: str | None = None
+    record_id: str | None = None
+    filename: str | None = None
+    offset: int | None = None
+    length: int | None = None
+    revisit: bool = False
+
+    @property
+    def is_revisit(self) -> bool:
+        return self.revisit or self.status == 304
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A frontier entry: fetch ``fetch_url``, file the result under ``url``."""
+
+    url: str
+    fetch_url: str
+    kind: str
+    priority: int
+
+
+def _settled(status: int | None) -> bool:
+    """Whether a fetch gave an answer worth keeping (not an error to retry next run)."""
+    return status is not None and (200 <= status < 400 or status in (404, 410))
+
+
+@dataclass(frozen=True)
+class RevisitPolicy:
+    """How often to refetch an article, by its age.
+
+    Built from a setting string such as ``"7d:1d,30d:7d,*:never"``: articles younger
+    than 7 days are rechecked daily, younger than 30 days weekly, older ones never.
+    ``always`` (or ``0``) rechecks on every run. Ages without a ``*`` rule at the end
+    mean "older: never".
+    """
+
+    # (max_age, interval): max_age None = any age ("*"); interval None = never.
+    rules: tuple[tuple[timedelta | None, timedelta | None], ...]
+
+    @classmethod
+    def parse(cls, text: str | None) -> RevisitPolicy:
+        text = text or DEFAULT_REVISIT_POLICY  # an unset setting
+        rules: list[tuple[timedelta | None, timedelta | None]] = []
+        for part in (p.strip() for p in str(text).split(",")):
+            age_text, sep, interval_text = part.partition(":")
+            if not sep:
+                raise PolicyError(
+                    f"revisit policy {text!r}: bad rule {part!r} "
+                    "(expected AGE:INTERVAL, e.g. 7d:1d,30d:7d,*:never)"
+                )
+            if rules and rules[-1][0] is None:
+                raise PolicyError(f"revisit policy {text!r}: the '*' rule must be the last")
+            age = None if age_text.strip() == "*" else _policy_duration(text, age_text)
+            if age is not None and rules and age <= rules[-1][0]:  # type: ignore[operator]
+                raise PolicyError(f"revisit policy {text!r}: ages must increase")
+            interval_text = interval_text.strip().lower()
+            if interval_text == "never":
+                interval = None
+            elif interval_text in ("always", "0"):
+                interval = timedelta(0)
+            else:
+                interval = _policy_duration(text, interval_text)
+            rules.append((age, interval))
+        return cls(tuple(rules))
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RevisitPolicy:
+        return cls.parse(settings.get("REVISIT_POLICY") or DEFAULT_REVISIT_POLICY)
+
+    def interval_for(self, age: timedelta) -> timedelta | None:
+        """How long to wait between fetches of an article this old; None = never again."""
+        for max_age, interval in self.rules:
+            if max_age is None or age < max_age:
+                return interval
+        return None
+
+
+def _policy_duration(policy: str, text: str) -> timedelta:
+    try:
+        return timedelta(seconds=parse_interval(text.strip()))
+    except DcsError:
+        raise PolicyError(f"revisit policy {policy!r}: bad duration {text.strip()!r}") from None
+
+
+class CrawlState:
+    """The SQLite state store of one output folder. Use ``CrawlState.open(out_dir)``."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self.out_dir = path.parent.absolute()
+        self._db: sqlite3.Connection | None = connection
+        # Scrapy may call from its thread pool; one connection, one writer at a time.
+        self._lock = threading.RLock()
+        self._batch_depth = 0
+
+    # -- opening and closing ----------------------------------------------------------
+    @classmethod
+    def open(cls, out_dir: str | os.PathLike[str]) -> CrawlState:
+        out = Path(out_dir)
+        path = out / STATE_FILE
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            # Autocommit mode: each statement commits at once unless inside batch().
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot open the state store {path}: {exc}") from None
+        try:
+            db.execute("PRAGMA busy_timeout = 10000")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            cls._migrate(db, path)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise StateError(f"{path} is not a usable dcs state store: {exc}") from None
+        return cls(path, db)
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection, path: Path) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"{path} was written by a newer dcs (schema {version}, this one knows "
+                f"{SCHEMA_VERSION})"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        # Version 0 is a new file; later versions add their upgrade steps here.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] == 0:  # not raced by another
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> CrawlState:
+        """The state of a Scrapy crawler's output folder (setting ``OUT_DIR``), opened once.
+
+        Cached as ``crawler.crawl_state``. Closed on ``engine_stopped``, which Scrapy
+        sends after every ``spider_closed`` handler has run, so extensions and pipelines
+        can still record in their own ``spider_closed`` handlers.
+        """
+        state = getattr(crawler, "crawl_state", None)
+        if state is None:
+            from scrapy import signals  # here: the store itself does not need Scrapy
+
+            state = cls.open(crawler.settings.get("OUT_DIR") or DEFAULT_OUT_DIR)
+            crawler.crawl_state = state
+            crawler.signals.connect(state._on_engine_stopped, signal=signals.engine_stopped)
+        return state
+
+    def _on_engine_stopped(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                try:
+                    # Fold the WAL back into the main file so it is one self-contained file.
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error:
+                    pass  # a reader holds it: the WAL is folded in on the next open
+                self._db.close()
+                self._db = None
+
+    @property
+    def closed(self) -> bool:
+        return self._db is None
+
+    def __enter__(self) -> CrawlState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StateError(f"the state store {self.path} is closed")
+        return self._db
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group writes into one transaction (bulk enqueues): one commit at the end."""
+        with self._lock:
+            outer = self._batch_depth == 0
+            if outer:
+                self.db.execute("BEGIN IMMEDIATE")
+            self._batch_depth += 1
+            try:
+                yield
+            except BaseException:
+                self._batch_depth -= 1
+                if outer:
+                    self.db.execute("ROLLBACK")
+                raise
+            self._batch_depth -= 1
+            if outer:
+                self.db.execute("COMMIT")
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            cursor = self.db.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchone()
+
+    def _touch(self, url: str, kind: Kind | str | None = None) -> None:
+        """Make sure the URL has a row (inside the caller's transaction)."""
+        self.db.execute(
+            "INSERT INTO urls (url, kind, first_seen) VALUES (?, ?, ?) "
+            "ON CONFLICT (url) DO NOTHING",
+            (url, _kind(kind, url), time.time()),
+        )
+
+    # -- captures ---------------------------------------------------------------------
+    def record_capture(self, url: str, capture: Capture, kind: Kind | str | None = None) -> None:
+        """Remember a fetch of ``url`` (any status).
+
+        A revisit updates the last fetch (time, status, its own record) and the
+        validators, and keeps the reference to the original full capture. A full
+        response replaces that reference when it is a 2xx, or when there is no 2xx
+        reference yet: a page that turns 404 or 503 keeps pointing at its last good copy.
+        """
+        fetched_at = _ts(capture.fetched_at, "fetched_at")
+        with self._lock, self.batch():
+            self._touch(url, kind)
+            if kind is not None:
+                self.db.execute("UPDATE urls SET kind = ? WHERE url = ?", (_kind(kind, url), url))
+            self.db.execute(
+                "UPDATE urls SET fetched_at = ?, status = ?, revisit = ?, fetches = fetches + 1,"
+                " fetch_filename = ?, fetch_offset = ?, fetch_length = ?, fetch_record_id = ?"
+                " WHERE url = ?",
+                (
+                    fetched_at,
+                    capture.status,
+                    int(capture.is_revisit),
+                    capture.filename,
+                    capture.offset,
+                    capture.length,
+                    capture.record_id,
+                    url,
+                ),
+            )
+            if capture.is_revisit:
+                # Same representation: newer validators may come with it (RFC 9111 4.3.4).
+                self.db.execute(
+                    "UPDATE urls SET etag = coalesce(?, etag),"
+                    " last_modified = coalesce(?, last_modified) WHERE url = ?",
+                    (capture.etag, capture.last_modified, url),
+                )
+                return
+            self.db.execute(
+                "UPDATE urls SET ref_status = ?, ref_fetched_at = ?, etag = ?,"
+                " last_modified = ?, payload_digest = ?, record_id = ?, warc_date = ?,"
+                " target_uri = ?, ref_filename = ?, ref_offset = ?, ref_length = ?"
+                " WHERE url = ? AND (? BETWEEN 200 AND 299 OR ref_status IS NULL"
+                " OR ref_status NOT BETWEEN 200 AND 299)",
+                (
+                    capture.status,
+                    fetched_at,
+                    capture.etag,
+                    capture.last_modified,
+                    capture.payload_digest,
+                    capture.record_id,
+                    capture.warc_date,
+                    capture.target_uri,
+                    capture.filename,
+                    capture.offset,
+                    capture.length,
+                    url,
+                    capture.status,
+                ),
+            )
+
+    def last_capture(self, url: str) -> Capture | None:
+        """The last fetch of ``url`` and the full capture a revisit refers to (see Capture)."""
+        row = self._one(
+            "SELECT status, fetched_at, revisit, etag, last_modified, payload_digest,"
+            " warc_date, target_uri, record_id, ref_filename, ref_offset, ref_length"
+            " FROM urls WHERE url = ? AND fetched_at IS NOT NULL",
+            (url,),
+        )
+        if row is None:
+            return None
+        return Capture(
+            status=row["status"],
+            fetched_at=_dt(row["fetched_at"]),  # type: ignore[arg-type]
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            payload_digest=row["payload_digest"],
+            warc_date=row["warc_date"],
+            target_uri=row["target_uri"],
+            record_id=row["record_id"],
+            filename=row["ref_filename"],
+            offset=row["ref_offset"],
+            length=row["ref_length"],
+            revisit=bool(row["revisit"]),
+        )
+
+    def conditional_headers(self, url: str) -> dict[str, str]:
+        """``If-None-Match`` / ``If-Modified-Since`` for a refetch, from the last 200.
+
+        Empty unless a 200 response record exists to refer to: a 304 must be writable as
+        a revisit pointing at an original.
+        """
+        row = self._one(
+            "SELECT etag, last_modified FROM urls"
+            " WHERE url = ? AND ref_status = 200 AND record_id IS NOT NULL",
+            (url,),
+        )
+        headers: dict[str, str] = {}
+        if row is not None:
+            if row["etag"]:
+                headers["If-None-Match"] = row["etag"]
+            if row["last_modified"]:
+                headers["If-Modified-Since"] = row["last_modified"]
+        return headers
+
+    # -- articles ---------------------------------------------------------------------
+    def record_dates(
+        self, url: str, published: datetime | None = None, modified: datetime | None = None
+    ) -> None:
+        """The article's own published/modified times (those that are known)."""
+        with self._lock, self.batch():
+            self._touch(url)
+            self.db.execute(
+                "UPDATE urls SET published = coalesce(?, published),"
+                " modified = coalesce(?, modified) WHERE url = ?",
+                (_ts(published, "published"), _ts(modified, "modified"), url),
+            )
+
+    def note_lastmod(self, url: str, lastmod: datetime) -> None:
+        """A sitemap's ``<lastmod>`` for the URL: newer than the last fetch makes it due."""
+        with self._lock, self.batch():
+            self._touch(url)
+            self.db.execute(
+                "UPDATE urls SET lastmod = max(coalesce(lastmod, ?), ?) WHERE url = ?",
+                (_ts(lastmod, "lastmod"), _ts(lastmod, "lastmod"), url),
+            )
+
+    def record_text(self, url: str, sha1: str, path: str | os.PathLike[str]) -> None:
+        """The article's text was written to the file ``path`` (an ordinary path).
+
+        Stored relative to the output folder when it lies inside, so the folder can move.
+        """
+        absolute = Path(path).absolute()
+        stored = (
+            absolute.relative_to(self.out_dir)
+            if absolute.is_relative_to(self.out_dir)
+            else absolute
+        )
+        with self._lock, self.batch():
+            self._touch(url)
+            self.db.execute(
+                "UPDATE urls SET text_sha1 = ?, text_path = ?, text_at = ? WHERE url = ?",
+                (sha1, str(stored), time.time(), url),
+            )
+
+    def has_text(self, url: str) -> bool:
+        row = self._one("SELECT 1 FROM urls WHERE url = ? AND text_sha1 IS NOT NULL", (url,))
+        return row is not None
+
+    def text_of(self, url: str) -> tuple[str, Path] | None:
+        """(sha1, path) of the article's last text, if any."""
+        row = self._one("SELECT text_sha1, text_path FROM urls WHERE url = ?", (url,))
+        if row is None or row["text_sha1"] is None:
+            return None
+        return row["text_sha1"], self.out_dir / row["text_path"]
+
+    def is_archived(self, url: str) -> bool:
+        """An article with a 200 capture and its text file on disk."""
+        row = self._one(
+            "SELECT text_path FROM urls WHERE url = ? AND kind = ? AND ref_status = 200"
+            " AND text_sha1 IS NOT NULL",
+            (url, Kind.ARTICLE.value),
+        )
+        return row is not None and (self.out_dir / row["text_path"]).is_file()
+
+    def seen(self, url: str) -> bool:
+        return self._one("SELECT 1 FROM urls WHERE url = ?", (url,)) is not None
+
+    def has_history(self) -> bool:
+        """Whether an earlier run fetched anything into this folder (incremental mode)."""
+        return self._one("SELECT 1 FROM urls WHERE fetched_at IS NOT NULL LIMIT 1") is not None
+
+    # -- revisits ---------------------------------------------------------------------
+    def due_for_revisit(
+        self,
+        url: str,
+        now: datetime | None = None,
+        policy: RevisitPolicy | None = None,
+        *,
+        published: datetime | None = None,
+    ) -> bool:
+        """Whether ``url`` should be fetched (again) in this run.
+
+        Due: never fetched; a sitemap ``lastmod`` newer than the last fetch; the last
+        fetch failed (5xx, 429, 403, network error …). Otherwise an article follows the
+        policy by its age (``published``, else the stored published time, else when it was
+        first seen); an asset is never refetched; home, lists, feeds, sitemaps and other
+        pages are always due (they are how new articles are found, and conditional
+        requests keep refetching them cheap).
+        """
+        now_ts = _ts(now or datetime.now(UTC), "now")
+        row = self._one(
+            "SELECT kind, fetched_at, status, first_seen, published, lastmod"
+            " FROM urls WHERE url = ?",
+            (url,),
+        )
+        if row is None or row["fetched_at"] is None:
+            return True
+        if row["lastmod"] is not None and row["lastmod"] > row["fetched_at"]:
+            return True
+        if not _settled(row["status"]):
+            return True
+        if row["kind"] == Kind.ASSET.value:
+            return False
+        if row["kind"] != Kind.ARTICLE.value:
+            return True
+        born = _ts(published, "published") or row["published"] or row["first_seen"]
+        age = timedelta(seconds=max(0.0, now_ts - born))  # type: ignore[operator]
+        interval = (policy or RevisitPolicy.parse(DEFAULT_REVISIT_POLICY)).interval_for(age)
+        if interval is None:
+            return False
+        return now_ts - row["fetched_at"] >= interval.total_seconds()  # type: ignore[operator]
+
+    # -- frontier ---------------------------------------------------------------------
+    def enqueue(self, url: str, fetch_url: str, kind: Kind | str, priority: int = 0) -> bool:
+        """Add ``url`` to the frontier; True if it was not pending already.
+
+        A URL already pending keeps its place and fetch URL, and takes the higher priority.
+        """
+        kind_value = _kind(kind, url)
+        with self._lock, self.batch():
+            self._touch(url, kind_value)
+            self.db.execute("UPDATE urls SET kind = ? WHERE url = ?", (kind_value, url))
+            row = self.db.execute("SELECT rank FROM frontier WHERE url = ?", (url,)).fetchone()
+            if row is not None:
+                if -priority < row[0]:
+                    self.db.execute("UPDATE frontier SET rank = ? WHERE url = ?", (-priority, url))
+                return False
+            self.db.execute(
+                "INSERT INTO frontier (url, fetch_url, kind, rank, enqueued_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (url, fetch_url, kind_value, -priority, time.time()),
+            )
+            return True
+
+    def pending(self, limit: int | None = None) -> Iterator[Pending]:
+        """The frontier, highest priority first, then in enqueue order.
+
+        Read a page at a time, so ``done()`` and ``enqueue()`` may be called while
+        iterating; entries enqueued behind the current position are not revisited.
+        """
+        last = (float("-inf"), -1)
+        left = limit
+        while left is None or left > 0:
+            page = PENDING_PAGE if left is None else min(PENDING_PAGE, left)
+            with self._lock:
+                rows = self.db.execute(
+                    "SELECT rank, id, url, fetch_url, kind FROM frontier"
+                    " WHERE (rank, id) > (?, ?) ORDER BY rank, id LIMIT ?",
+                    (*last, page),
+                ).fetchall()
+            for rank, _id, url, fetch_url, kind in rows:
+                yield Pending(url, fetch_url, kind, -rank)
+            if len(rows) < page:
+                return
+            last = (rows[-1][0], rows[-1][1])
+            if left is not None:
+                left -= len(rows)
+
+    def is_pending(self, url: str) -> bool:
+        return self._one("SELECT 1 FROM frontier WHERE url = ?", (url,)) is not None
+
+    def done(self, url: str) -> None:
+        """Take ``url`` off the frontier (fetched, or given up)."""
+        with self._lock:
+            self.db.execute("DELETE FROM frontier WHERE url = ?", (url,))
+
+    # -- statistics -------------------------------------------------------------------
+    def stats(self, since: datetime | None = None) -> dict[str, Any]:
+        """Counts for reports: URLs by kind, fetches by last status (those since ``since``)."""
+        fetched = "fetched_at IS NOT NULL"
+        params: tuple[Any, ...] = ()
+        if since is not None:
+            fetched, params = "fetched_at >= ?", (_ts(since, "since"),)
+        with self._lock:
+            db = self.db
+
+            def count(sql: str, args: tuple[Any, ...] = ()) -> int:
+                return db.execute(sql, args).fetchone()[0]
+
+            by_kind = dict(db.execute("SELECT kind, count(*) FROM urls GROUP BY kind"))
+            by_status = dict(
+                db.execute(f"SELECT status, count(*) FROM urls WHERE {fetched} GROUP BY 1", params)
+            )
+            return {
+                "urls": sum(by_kind.values()),
+                "by_kind": by_kind,
+                "by_status": by_status,
+                "fetched": sum(by_status.values()),
+                "revisits": count(f"SELECT count(*) FROM urls WHERE {fetched} AND revisit", params),
+                "texts": count("SELECT count(*) FROM urls WHERE text_sha1 IS NOT NULL"),
+                "pending": count("SELECT count(*) FROM frontier"),
+            }

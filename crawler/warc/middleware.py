@@ -1,0 +1,321 @@
+"""WarcMiddleware: a Scrapy downloader middleware that writes every exchange to WARC files.
+
+Enable it at priority 950 (closer to the downloader than RetryMiddleware 550,
+HttpCompressionMiddleware 590 and RedirectMiddleware 600): it then sees bodies still
+content-encoded as sent, every redirect hop and every attempt that a retry repeats.
+
+Per exchange it writes a response (or revisit) record followed by the request record, or,
+when the download failed without a response, the request and a metadata record naming the
+error. The response record's location goes to ``request.meta["warc"]``. The writer is shared
+as ``crawler.warc_writer`` so that pipelines can add conversion records to the same files.
+
+Settings: OUT_DIR ("archive"), WARC_DIR (OUT_DIR/warc), WARC_PREFIX ("dcs"), WARC_MAX_SIZE
+(1e9 bytes), WARC_ENABLED (True), WARC_FSYNC (False), WARC_OPERATOR (""), WARC_DESCRIPTION
+(""), WARC_CRAWL_SETTINGS (dict written to warcinfo; default: a few settings of this crawl).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
+
+from crawler.warc import records, wire
+from crawler.warc.writer import RecordLocation, WarcWriteError, WarcWriter, recover
+
+logger = logging.getLogger(__name__)
+
+# request.meta key holding when the request was sent (set by us only; see _headers_received).
+SENT_AT = "_warc_sent_at"
+# Settings copied into warcinfo when WARC_CRAWL_SETTINGS is not given.
+WARCINFO_SETTINGS = (
+    "BASE_URL",
+    "BOT_NAME",
+    "USER_AGENT",
+    "ROBOTSTXT_OBEY",
+    "DOWNLOAD_DELAY",
+    "RANDOMIZE_DOWNLOAD_DELAY",
+    "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "AUTOTHROTTLE_ENABLED",
+    "DOWNLOAD_TIMEOUT",
+    "RETRY_TIMES",
+    "DEPTH_LIMIT",
+    "CLOSESPIDER_PAGECOUNT",
+    "CLOSESPIDER_TIMEOUT",
+)
+
+
+def warc_directory(settings: BaseSettings) -> Path:
+    return Path(settings.get("WARC_DIR") or Path(settings.get("OUT_DIR") or "archive") / "warc")
+
+
+def warcinfo_from_settings(settings: BaseSettings) -> dict[str, str]:
+    crawl_settings = settings.getdict("WARC_CRAWL_SETTINGS") or {
+        name: settings.get(name) for name in WARCINFO_SETTINGS if settings.get(name) is not None
+    }
+    return records.warcinfo_fields(
+        operator=settings.get("WARC_OPERATOR"),
+        user_agent=settings.get("USER_AGENT"),
+        robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        settings=crawl_settings,
+        description=settings.get("WARC_DESCRIPTION"),
+    )
+
+
+def open_writer(settings: BaseSettings) -> WarcWriter:
+    """Recover what a crash left in the WARC directory, then start a writer there."""
+    directory = warc_directory(settings)
+    for line in recover(directory):
+        logger.warning("WARC recovery: %s", line)
+    return WarcWriter(
+        directory,
+        prefix=settings.get("WARC_PREFIX") or "dcs",
+        max_size=int(settings.getfloat("WARC_MAX_SIZE", 1e9)),
+        warcinfo_fields=warcinfo_from_settings(settings),
+        fsync=settings.getbool("WARC_FSYNC", False),
+    )
+
+
+class WarcMiddleware:
+    def __init__(self, crawler: Crawler, writer: WarcWriter) -> None:
+        self.crawler = crawler
+        self.writer = writer
+        self._site: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
+        if not crawler.settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("WARC_ENABLED is off")
+        writer = getattr(crawler, "warc_writer", None)
+        if writer is None:
+            writer = open_writer(crawler.settings)
+            crawler.warc_writer = writer  # type: ignore[attr-defined]
+        middleware = cls(crawler, writer)
+        crawler.signals.connect(middleware._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.close, signal=signals.engine_stopped)
+        return middleware
+
+    def close(self, **_signal_args: Any) -> None:
+        name = self.writer.close()
+        if name:
+            logger.info("WARC file closed: %s", name)
+
+    # -- downloader middleware hooks ---------------------------------------------------------
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        # Marks the request as ours. The time is only a fallback: a request can then wait out
+        # DOWNLOAD_DELAY in the downloader's queue before it is sent.
+        if _archivable(request):
+            request.meta[SENT_AT] = datetime.now(UTC)
+
+    def _headers_received(self, request: Request, **_signal_args: Any) -> None:
+        # The handler measured download_latency from sending the request to these headers:
+        # now minus that is when the request went out (what WARC-Date should say).
+        latency = request.meta.get("download_latency")
+        if SENT_AT in request.meta and latency is not None:
+            request.meta[SENT_AT] = datetime.now(UTC) - timedelta(seconds=latency)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        sent_at = request.meta.pop(SENT_AT, None)
+        if sent_at is None or "cached" in response.flags:
+            return response  # not fetched through us: a cache hit, a response made up
+        uri = wire.target_uri(request)
+        date = records.warc_date(sent_at)
+        ip = str(response.ip_address) if response.ip_address else None
+        http = wire.response_message(response, request.method)
+        truncated = wire.truncation(response)
+        record_id = records.new_record_id()
+        main = records.response(
+            uri, http, date=date, record_id=record_id, ip=ip, truncated=truncated
+        )
+        digest = records.payload_digest(main)
+        previous = self._previous_capture(request)
+        profile = _revisit_profile(response, digest, previous, truncated=truncated)
+        if profile:
+            main = records.revisit(
+                uri,
+                http,
+                profile=profile,
+                refers_to=records.RefersTo(
+                    previous.record_id, previous.target_uri, previous.warc_date
+                ),
+                date=date,
+                record_id=record_id,
+                ip=ip,
+                payload_digest=digest if response.status != 304 else None,
+            )
+        exchange = [
+            main,
+            records.request(
+                uri, wire.request_message(request), date=date, concurrent_to=record_id, ip=ip
+            ),
+        ]
+        location = self._write(exchange)[0]
+        info = _location_info(location, date)
+        info["type"] = main.rec_type
+        info["payload_digest"] = previous.payload_digest if profile else digest
+        if profile:
+            info["refers_to"] = previous.record_id
+        request.meta["warc"] = info
+        self._stat(f"warc/{main.rec_type}")
+        self._record_capture(request, response, info, previous if profile else None, sent_at)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        if request.meta.pop(SENT_AT, None) is None or isinstance(exception, IgnoreRequest):
+            return None  # never went to the network (e.g. disallowed by robots.txt)
+        uri = wire.target_uri(request)
+        # When the attempt started is unknown (it may have waited in the queue): date the
+        # failure, which is what these records are about.
+        date = records.warc_date()
+        sent = records.request(uri, wire.request_message(request), date=date)
+        error = records.metadata(
+            uri,
+            {"error-kind": _qualname(exception), "error-message": _one_line(exception)},
+            concurrent_to=records.record_id(sent),
+            date=date,
+        )
+        location = self._write([sent, error])[1]
+        request.meta["warc_error"] = _location_info(location, date)
+        self._stat("warc/error")
+        return None
+
+    # -- writing -----------------------------------------------------------------------------
+    def _write(self, group: list[Any]) -> list[RecordLocation]:
+        try:
+            return self.writer.write_all(group)
+        except WarcWriteError as exc:
+            # An archive with holes is worse than a stopped crawl: stop, and fail this request.
+            logger.critical("WARC writing failed, stopping the crawl: %s", exc)
+            stop = getattr(self.crawler, "stop_async", None)
+            if stop is not None:
+                deferred_from_coro(stop())
+            else:
+                self.crawler.stop()
+            raise
+
+    def _stat(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)
+
+    # -- crawl state (optional; the only code that talks to crawler.state) -------------------
+    def _state_key(self, request: Request) -> str:
+        # A redirected request inherits its parent's meta: its own URL names it then.
+        canonical = request.meta.get("canonical")
+        if canonical and not request.meta.get("redirect_urls"):
+            return canonical
+        if self._site is None:
+            from crawler.site import LIVE_BASE_URL, Site
+
+            self._site = Site(self.crawler.settings.get("BASE_URL") or LIVE_BASE_URL)
+        return self._site.canonical(request.url)
+
+    def _previous_capture(self, request: Request) -> Any:
+        state = getattr(self.crawler, "crawl_state", None)
+        if state is None:
+            return None
+        return state.last_capture(self._state_key(request))
+
+    def _record_capture(
+        self,
+        request: Request,
+        response: Response,
+        info: dict[str, Any],
+        original: Any,
+        fetched_at: datetime,
+    ) -> None:
+        """Store this fetch; a revisit's location fields name the record holding the payload."""
+        state = getattr(self.crawler, "crawl_state", None)
+        if state is None:
+            return
+        where: Any = original or SimpleNamespace(
+            payload_digest=info["payload_digest"],
+            warc_date=info["date"],
+            target_uri=wire.target_uri(request),
+            record_id=info["record_id"],
+            filename=info["filename"],
+            offset=info["offset"],
+            length=info["length"],
+        )
+        fields = {
+            "status": response.status,
+            "fetched_at": fetched_at,
+            "etag": _header(response, b"ETag") or getattr(original, "etag", None),
+            "last_modified": _header(response, b"Last-Modified")
+            or getattr(original, "last_modified", None),
+            "payload_digest": where.payload_digest,
+            "warc_date": where.warc_date,
+            "target_uri": where.target_uri,
+            "record_id": where.record_id,
+            "filename": where.filename,
+            "offset": where.offset,
+            "length": where.length,
+        }
+        state.record_capture(self._state_key(request), _capture(fields))
+
+
+def _capture(fields: dict[str, Any]) -> Any:
+    try:
+        from crawler.state import Capture
+    except ImportError:  # crawler.state is optional for this module (and written in parallel)
+        return SimpleNamespace(**fields)
+    return Capture(**fields)
+
+
+def _revisit_profile(
+    response: Response, digest: str | None, previous: Any, *, truncated: str | None
+) -> str | None:
+    """Which revisit record stands for this response, if any."""
+    if previous is None or not getattr(previous, "record_id", None):
+        return None
+    if response.status == 304:
+        return records.PROFILE_SERVER_NOT_MODIFIED
+    if (
+        response.status == 200
+        and response.body
+        and not truncated
+        and digest is not None
+        and digest == getattr(previous, "payload_digest", None)
+    ):
+        return records.PROFILE_IDENTICAL_PAYLOAD_DIGEST
+    return None
+
+
+def _archivable(request: Request) -> bool:
+    return request.url.startswith(("http://", "https://"))
+
+
+def _location_info(location: RecordLocation, date: str) -> dict[str, Any]:
+    return {
+        "filename": location.filename,
+        "offset": location.offset,
+        "length": location.length,
+        "record_id": location.record_id,
+        "date": date,
+    }
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _qualname(exception: BaseException) -> str:
+    kind = type(exception)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _one_line(exception: BaseException) -> str:
+    return " ".join(str(exception).split()) or repr(exception)

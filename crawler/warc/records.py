@@ -1,0 +1,315 @@
+"""Builders of WARC/1.1 records (warcio ArcWarcRecord), one per record type.
+
+Pure: no files, no Scrapy. Each builder returns a complete record (WARC-Block-Digest and,
+where the spec has one, WARC-Payload-Digest already computed by warcio, sha1 in base32) that
+``crawler.warc.writer.WarcWriter`` writes as one gzip member. Record IDs and dates can be
+given so that the records of one exchange share a date and point at each other.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from io import BytesIO
+from typing import Any
+
+from warcio.recordbuilder import RecordBuilder
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+
+from crawler import __version__
+
+WARC_VERSION = "WARC/1.1"
+PROFILE_SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+PROFILE_IDENTICAL_PAYLOAD_DIGEST = (
+    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+)
+WARC_FORMAT = "WARC File Format 1.1"
+WARC_CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+TEXT_PLAIN = "text/plain; charset=utf-8"
+WARC_FIELDS = "application/warc-fields"
+
+HeaderPairs = Sequence[tuple[str | bytes, str | bytes]]
+
+# Stateless: only holds the WARC version and the (absent) header filter.
+_BUILDER = RecordBuilder(warc_version=WARC_VERSION)
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """An HTTP request as sent: ``GET /path?query HTTP/1.1``, headers in wire order, body."""
+
+    method: str
+    target: str  # origin form: path and query
+    headers: HeaderPairs = ()
+    body: bytes = b""
+    protocol: str = "HTTP/1.1"
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """An HTTP response as received: status line parts, headers in order, entity body."""
+
+    protocol: str
+    status: int
+    reason: str
+    headers: HeaderPairs = ()
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class RefersTo:
+    """The earlier record a revisit stands for."""
+
+    record_id: str
+    target_uri: str
+    date: str  # its WARC-Date
+
+
+@dataclass
+class _Fields:
+    """WARC header lines in the order they are written."""
+
+    pairs: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, value: str | None) -> None:
+        if value:
+            self.pairs[name] = value
+
+
+class _WireHeaders(StatusAndHeaders):
+    """HTTP status line and headers serialized byte for byte.
+
+    Names and values are held as latin-1 text so that every byte maps to itself; warcio
+    would otherwise %-encode any non-ASCII header value, and the record would no longer
+    hold what the server sent.
+    """
+
+    def __init__(self, statusline: str, headers: HeaderPairs, protocol: str) -> None:
+        super().__init__(statusline, [(_octets(n), _octets(v)) for n, v in headers], protocol)
+
+    def compute_headers_buffer(self, header_filter: Any = None) -> None:
+        self.headers_buff = self.to_bytes(encoding="latin-1")
+
+
+def _octets(value: str | bytes) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def warc_date(when: datetime | None = None) -> str:
+    """A WARC-Date in UTC with microseconds (WARC/1.1 allows fractions of a second)."""
+    when = datetime.now(UTC) if when is None else when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record_id(record: ArcWarcRecord) -> str:
+    return record.rec_headers.get_header("WARC-Record-ID")
+
+
+def payload_digest(record: ArcWarcRecord) -> str | None:
+    return record.rec_headers.get_header("WARC-Payload-Digest")
+
+
+def _build(
+    record_type: str,
+    uri: str,
+    fields: _Fields,
+    *,
+    http: StatusAndHeaders | None = None,
+    payload: bytes = b"",
+    content_type: str = "",
+) -> ArcWarcRecord:
+    record = _BUILDER.create_warc_record(
+        uri,
+        record_type,
+        payload=BytesIO(payload),
+        length=len(payload),
+        warc_content_type=content_type,
+        warc_headers_dict=fields.pairs,
+        http_headers=http,
+    )
+    # warcio computed the payload digest; the block digest needs the header bytes too.
+    _BUILDER.ensure_digest(record, block=True, payload=False)
+    return record
+
+
+def _head(record_type: str, uri: str, date: str | None, rid: str | None) -> _Fields:
+    fields = _Fields()
+    fields.add("WARC-Type", record_type)
+    fields.add("WARC-Record-ID", rid or new_record_id())
+    fields.add("WARC-Date", date or warc_date())
+    fields.add("WARC-Target-URI", uri)
+    return fields
+
+
+def request(
+    uri: str,
+    http: HttpRequest,
+    *,
+    date: str | None = None,
+    record_id: str | None = None,
+    concurrent_to: str | None = None,
+    ip: str | None = None,
+) -> ArcWarcRecord:
+    """A ``request`` record: the request line, headers and body as sent."""
+    fields = _head("request", uri, date, record_id)
+    fields.add("WARC-IP-Address", ip)
+    fields.add("WARC-Concurrent-To", concurrent_to)
+    head = _WireHeaders(f"{http.target} {http.protocol}", http.headers, http.method)
+    return _build("request", uri, fields, http=head, payload=http.body)
+
+
+def response(
+    uri: str,
+    http: HttpResponse,
+    *,
+    date: str | None = None,
+    record_id: str | None = None,
+    ip: str | None = None,
+    truncated: str | None = None,
+) -> ArcWarcRecord:
+    """A ``response`` record: status line, headers and the entity body as received."""
+    fields = _head("response", uri, date, record_id)
+    fields.add("WARC-IP-Address", ip)
+    fields.add("WARC-Truncated", truncated)
+    return _build("response", uri, fields, http=_status(http), payload=http.body)
+
+
+def revisit(
+    uri: str,
+    http: HttpResponse,
+    *,
+    profile: str,
+    refers_to: RefersTo,
+    date: str | None = None,
+    record_id: str | None = None,
+    payload_digest: str | None = None,
+    ip: str | None = None,
+) -> ArcWarcRecord:
+    """A ``revisit`` record: the response's status line and headers, no body.
+
+    ``PROFILE_IDENTICAL_PAYLOAD_DIGEST`` needs the payload digest the comparison was made
+    on (the earlier record's, which is this response's too); ``PROFILE_SERVER_NOT_MODIFIED``
+    (a 304) has no payload and so no payload digest.
+    """
+    if profile == PROFILE_IDENTICAL_PAYLOAD_DIGEST and not payload_digest:
+        raise ValueError("an identical-payload-digest revisit needs the payload digest")
+    fields = _head("revisit", uri, date, record_id)
+    fields.add("WARC-IP-Address", ip)
+    fields.add("WARC-Profile", profile)
+    fields.add("WARC-Refers-To", refers_to.record_id)
+    fields.add("WARC-Refers-To-Target-URI", refers_to.target_uri)
+    fields.add("WARC-Refers-To-Date", refers_to.date)
+    fields.add("WARC-Payload-Digest", payload_digest)
+    return _build("revisit", uri, fields, http=_status(http))
+
+
+def conversion(
+    uri: str,
+    text: str,
+    *,
+    refers_to: str,
+    date: str | None = None,
+    record_id: str | None = None,
+    content_type: str = TEXT_PLAIN,
+) -> ArcWarcRecord:
+    """A ``conversion`` record: text derived from the response record ``refers_to``."""
+    fields = _head("conversion", uri, date, record_id)
+    fields.add("WARC-Refers-To", refers_to)
+    return _build(
+        "conversion", uri, fields, payload=text.encode("utf-8"), content_type=content_type
+    )
+
+
+def metadata(
+    uri: str,
+    values: Mapping[str, Any],
+    *,
+    concurrent_to: str | None = None,
+    date: str | None = None,
+    record_id: str | None = None,
+) -> ArcWarcRecord:
+    """A ``metadata`` record of ``name: value`` lines (application/warc-fields)."""
+    fields = _head("metadata", uri, date, record_id)
+    fields.add("WARC-Concurrent-To", concurrent_to)
+    return _build("metadata", uri, fields, payload=_warc_fields(values), content_type=WARC_FIELDS)
+
+
+def warcinfo(
+    filename: str,
+    values: Mapping[str, Any],
+    *,
+    date: str | None = None,
+    record_id: str | None = None,
+) -> ArcWarcRecord:
+    """The ``warcinfo`` record that heads a WARC file."""
+    fields = _Fields()
+    fields.add("WARC-Type", "warcinfo")
+    fields.add("WARC-Record-ID", record_id or new_record_id())
+    fields.add("WARC-Date", date or warc_date())
+    fields.add("WARC-Filename", filename)
+    return _build("warcinfo", "", fields, payload=_warc_fields(values), content_type=WARC_FIELDS)
+
+
+def warcinfo_fields(
+    *,
+    operator: str | None = None,
+    user_agent: str | None = None,
+    robots: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    hostname: str | None = None,
+) -> dict[str, str]:
+    """The fields of a warcinfo record: software, format, host, and how the crawl ran.
+
+    ``robots`` says how robots.txt was treated ("obey" or "ignore"); ``settings`` (the crawl
+    settings that shaped what was fetched) is stored as one line of JSON.
+    """
+    values = {
+        "software": f"dcs-archiver/{__version__} "
+        f"(Scrapy/{_version('scrapy')}; warcio/{_version('warcio')})",
+        "format": WARC_FORMAT,
+        "conformsTo": WARC_CONFORMS_TO,
+        "hostname": hostname or socket.gethostname(),
+        "operator": operator or "",
+        "http-header-user-agent": user_agent or "",
+        "robots": robots or "",
+        "description": description or "",
+    }
+    if settings:
+        values["crawl-settings"] = json.dumps(
+            dict(settings), sort_keys=True, default=str, ensure_ascii=False
+        )
+    return {name: value for name, value in values.items() if value}
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _warc_fields(values: Mapping[str, Any]) -> bytes:
+    # application/warc-fields: one "name: value" per line, so line breaks become spaces.
+    lines = []
+    for name, value in values.items():
+        if value is None or value == "":
+            continue
+        text = " ".join(str(value).splitlines())
+        lines.append(f"{name}: {text}\r\n")
+    return "".join(lines).encode("utf-8")
+
+
+def _status(http: HttpResponse) -> _WireHeaders:
+    # The space after the code stays when the reason is empty (RFC 9112, 4).
+    return _WireHeaders(f"{http.status} {http.reason}", http.headers, http.protocol)

@@ -1,0 +1,301 @@
+"""Writing WARC files: one gzip member per record, a warcinfo record heading every file,
+rotation at a size limit, and recovery of files left open by a crash.
+
+A file is written as ``<name>.open`` and renamed to ``<name>`` when closed, so a finished
+file never changes and a name without ``.open`` is always whole. Every group of records is
+written and flushed at once, so after a crash the ``.open`` file is readable up to its last
+complete record; ``recover()`` cuts off whatever follows it and gives the file its name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
+from warcio.warcwriter import WARCWriter as _WarcioWriter
+
+from crawler.errors import DcsError
+from crawler.warc import records
+
+OPEN_SUFFIX = ".open"
+WARC_SUFFIX = ".warc.gz"
+_PREFIX = re.compile(r"^[A-Za-z0-9._-]+$")
+_CHUNK = 1 << 20
+
+
+class WarcWriteError(DcsError):
+    """A WARC file or directory cannot be written."""
+
+
+@dataclass(frozen=True)
+class RecordLocation:
+    """Where a record lies: the file's final name (no directory), offset and length of the
+    record's gzip member, and the record's WARC-Record-ID."""
+
+    filename: str
+    offset: int
+    length: int
+    record_id: str
+
+
+def machine_name() -> str:
+    """This machine's host name, reduced to characters that are safe in a file name."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
+
+
+class WarcWriter:
+    """Writes records into ``<prefix>-<YYYYmmddHHMMSSfff>-<serial>-<host>.warc.gz`` files.
+
+    Files are opened lazily (a crawl that fetches nothing leaves no file). Not thread-safe:
+    Scrapy calls it from its one reactor thread.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        prefix: str = "dcs",
+        max_size: int = 1_000_000_000,
+        warcinfo_fields: Mapping[str, Any] | None = None,
+        *,
+        fsync: bool = False,
+        hostname: str | None = None,
+    ) -> None:
+        if not _PREFIX.match(prefix):
+            raise WarcWriteError(f"WARC prefix may hold letters, digits, '.', '_', '-': {prefix!r}")
+        if max_size <= 0:
+            raise WarcWriteError(f"WARC max size must be positive, got {max_size}")
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_size = max_size
+        self.fsync = fsync
+        self.host = hostname or machine_name()
+        self.warcinfo_fields = {**records.warcinfo_fields(), **(warcinfo_fields or {})}
+        self.files: list[str] = []  # final names of the files this writer closed
+        _ensure_writable(self.directory)
+        self._serial = _next_serial(self.directory, prefix)
+        self._file: BinaryIO | None = None
+        self._name = ""  # final name of the open file
+        self._size = 0
+        self._records = 0  # records in the open file, warcinfo excluded
+        self._buffer = BytesIO()
+        self._warcio = _WarcioWriter(self._buffer, gzip=True, warc_version=records.WARC_VERSION)
+
+    # -- writing -------------------------------------------------------------------------
+    @property
+    def current_filename(self) -> str | None:
+        """Final name of the file being written, or None between files."""
+        return self._name if self._file is not None else None
+
+    def write(self, record: ArcWarcRecord) -> RecordLocation:
+        return self.write_all([record])[0]
+
+    def write_all(self, group: Iterable[ArcWarcRecord]) -> list[RecordLocation]:
+        """Write records next to each other in one file, then flush.
+
+        A group never spans two files: rotation happens before it when it would push the file
+        past ``max_size`` (a group bigger than that gets a file of its own).
+        """
+        members = [(records.record_id(record), self._member(record)) for record in group]
+        if not members:
+            return []
+        size = sum(len(data) for _, data in members)
+        if self._file is not None and self._records and self._size + size > self.max_size:
+            self.close()
+        if self._file is None:
+            self._open()
+        assert self._file is not None
+        locations = []
+        offset = self._size
+        for rid, data in members:
+            locations.append(RecordLocation(self._name, offset, len(data), rid))
+            offset += len(data)
+        self._write(b"".join(data for _, data in members))
+        self._records += len(members)
+        if self._size >= self.max_size:
+            self.close()
+        return locations
+
+    def close(self) -> str | None:
+        """Finish the open file (if any): flush, rename ``.open`` away; return its final name."""
+        if self._file is None:
+            return None
+        name, self._name = self._name, ""
+        file, self._file = self._file, None
+        try:
+            file.flush()
+            if self.fsync:
+                os.fsync(file.fileno())
+            file.close()
+            os.rename(self.directory / (name + OPEN_SUFFIX), self.directory / name)
+            if self.fsync:
+                _fsync_directory(self.directory)
+        except OSError as exc:
+            path = self.directory / name
+            raise WarcWriteError(f"cannot close WARC file {path}: {_why(exc)}") from exc
+        self.files.append(name)
+        return name
+
+    def __enter__(self) -> WarcWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- internals -----------------------------------------------------------------------
+    def _member(self, record: ArcWarcRecord) -> bytes:
+        # warcio's writer gzips each record as its own member and sets Content-Length.
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._warcio.write_record(record)
+        return self._buffer.getvalue()
+
+    def _open(self) -> None:
+        while True:
+            now = datetime.now(UTC)
+            stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}{WARC_SUFFIX}"
+            self._serial += 1
+            path = self.directory / (name + OPEN_SUFFIX)
+            if (self.directory / name).exists():
+                continue
+            try:
+                self._file = open(path, "xb")  # stays open across writes
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise WarcWriteError(f"cannot create WARC file {path}: {_why(exc)}") from exc
+            break
+        self._name = name
+        self._size = 0
+        self._records = 0
+        self._write(self._member(records.warcinfo(name, self.warcinfo_fields)))
+
+    def _write(self, data: bytes) -> None:
+        assert self._file is not None
+        try:
+            self._file.write(data)
+            self._file.flush()
+            if self.fsync:
+                os.fsync(self._file.fileno())
+        except OSError as exc:
+            raise WarcWriteError(f"cannot write WARC file {self._name}: {_why(exc)}") from exc
+        self._size += len(data)
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _ensure_writable(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarcWriteError(f"cannot create WARC directory {directory}: {_why(exc)}") from exc
+    if not directory.is_dir() or not os.access(directory, os.W_OK | os.X_OK):
+        raise WarcWriteError(f"WARC directory is not writable: {directory}")
+
+
+def _next_serial(directory: Path, prefix: str) -> int:
+    # Continue after the highest serial of this prefix so names stay unique and in order.
+    pattern = re.compile(rf"^{re.escape(prefix)}-\d{{17}}-(\d{{5,}})-")
+    serials = [int(m.group(1)) for p in directory.iterdir() if (m := pattern.match(p.name))]
+    return max(serials) + 1 if serials else 0
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- recovery after a crash ------------------------------------------------------------------
+def recover(directory: str | os.PathLike[str]) -> list[str]:
+    """Finish the ``*.warc.gz.open`` files a crash left behind; return one line per file.
+
+    Each is cut after its last gzip member that is complete and holds a whole WARC record,
+    then renamed to its final name. A file without one whole record is removed.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    done = []
+    for path in sorted(directory.glob(f"*{WARC_SUFFIX}{OPEN_SUFFIX}")):
+        try:
+            done.append(_recover_file(path))
+        except OSError as exc:
+            raise WarcWriteError(f"cannot recover WARC file {path}: {_why(exc)}") from exc
+    return done
+
+
+def _recover_file(path: Path) -> str:
+    size = path.stat().st_size
+    end, count = whole_records_end(path)
+    final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
+    if count == 0:
+        path.unlink()
+        return f"removed {path.name}: no complete record"
+    if final.exists():
+        return f"left {path.name}: {final.name} already exists"
+    if end < size:
+        with open(path, "r+b") as file:
+            file.truncate(end)
+            os.fsync(file.fileno())
+    os.rename(path, final)
+    return f"recovered {final.name}: kept {count} records, dropped {size - end} bytes"
+
+
+def whole_records_end(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(offset just after the last whole record, number of whole records) of a .warc.gz."""
+    end = count = 0
+    with open(path, "rb") as file:
+        while True:
+            file.seek(end)
+            member = _read_member(file)
+            if member is None or not _is_whole_record(member[1]):
+                return end, count
+            end += member[0]
+            count += 1
+
+
+def _read_member(file: BinaryIO) -> tuple[int, bytes] | None:
+    """(compressed length, content) of the gzip member at the file position, or None if it
+    is cut short or corrupt (zlib checks the member's CRC and length)."""
+    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    parts: list[bytes] = []
+    consumed = 0
+    while not inflater.eof:
+        chunk = file.read(_CHUNK)
+        if not chunk:
+            return None
+        try:
+            parts.append(inflater.decompress(chunk))
+        except zlib.error:
+            return None
+        consumed += len(chunk)
+    return consumed - len(inflater.unused_data), b"".join(parts)
+
+
+def _is_whole_record(data: bytes) -> bool:
+    """Whether data is exactly one WARC record: headers, Content-Length bytes, CRLF CRLF."""
+    stream = BytesIO(data)
+    try:
+        record = ArcWarcRecordLoader().parse_record_stream(
+            stream, known_format="warc", no_record_parse=True
+        )
+        if not record.rec_type or record.length is None:
+            return False
+        block = record.raw_stream.read()
+    except Exception:  # warcio raises many kinds on garbage; any of them means "not whole"
+        return False
+    return len(block) == int(record.length) and stream.read() == b"\r\n\r\n"

@@ -1,0 +1,92 @@
+"""Retry with backoff and Retry-After; redirects kept on the base URL; canonical fingerprints."""
+
+import asyncio
+import email.utils
+
+import pytest
+from scrapy import Request
+from scrapy.http import Response
+from scrapy.utils.test import get_crawler
+
+from crawler.middlewares import (
+    BackoffRetryMiddleware,
+    CanonicalRequestFingerprinter,
+    SiteRedirectMiddleware,
+    retry_after_seconds,
+)
+
+MIRROR = "http://127.0.0.1:8123"
+
+
+def test_retry_after_forms():
+    assert retry_after_seconds(b"7") == 7.0
+    now = 1_700_000_000.0
+    assert retry_after_seconds(email.utils.formatdate(now + 30, usegmt=True), now=now) == 30.0
+    assert retry_after_seconds(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
+    assert retry_after_seconds(b"soon") is None
+    assert retry_after_seconds(None) is None
+
+
+def middleware(**settings) -> BackoffRetryMiddleware:
+    crawler = get_crawler(settings_dict={"RETRY_BACKOFF_BASE": 1.0, "RETRY_BACKOFF_MAX": 10.0, **settings})
+    crawler.spider = crawler._create_spider("test")
+    return BackoffRetryMiddleware.from_crawler(crawler)
+
+
+def test_backoff_doubles_and_is_capped():
+    mw = middleware()
+    waits = [mw.backoff(Request(MIRROR, meta={"retry_times": n})) for n in range(6)]
+    assert waits == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+
+
+def test_retry_after_wins_over_backoff_but_is_capped():
+    mw = middleware()
+    request = Request(MIRROR)
+    assert mw.backoff(request, Response(MIRROR, status=503, headers={"Retry-After": "3"})) == 3.0
+    assert mw.backoff(request, Response(MIRROR, status=429, headers={"Retry-After": "3600"})) == 10.0
+
+
+def test_a_503_is_retried_after_waiting(monkeypatch):
+    mw = middleware()
+    waited = []
+
+    async def fake_wait(seconds):
+        waited.append(seconds)
+
+    monkeypatch.setattr(mw, "_wait", fake_wait)
+    request = Request(MIRROR + "/x")
+    response = Response(request.url, status=503, headers={"Retry-After": "2"}, request=request)
+    retry = asyncio.run(mw.process_response(request, response))
+    assert isinstance(retry, Request) and retry.meta["retry_times"] == 1
+    assert waited == [2.0]
+    ok = Response(request.url, status=200, request=request)
+    assert asyncio.run(mw.process_response(request, ok)) is ok
+
+
+def test_redirect_to_the_live_host_is_mapped_onto_the_mirror():
+    mw = SiteRedirectMiddleware.from_crawler(get_crawler(settings_dict={"BASE_URL": MIRROR}))
+    request = Request(MIRROR + "/thoi-su/a-531379.html")
+    response = Response(
+        request.url, status=301, headers={"Location": "https://dangcongsan.vn/a-post531379.html"}
+    )
+    mapped = mw.process_response(request, response)
+    assert mapped.headers["Location"] == f"{MIRROR}/a-post531379.html".encode()
+    offsite = Response(request.url, status=302, headers={"Location": "https://example.com/"})
+    assert mw.process_response(request, offsite) is offsite
+
+
+def test_fingerprint_is_the_canonical_url():
+    fingerprinter = CanonicalRequestFingerprinter.from_crawler(get_crawler(settings_dict={"BASE_URL": MIRROR}))
+    path = "/thoi-su/toi-pham-533819.html"
+    a = fingerprinter.fingerprint(Request(f"{MIRROR}{path}?utm_source=x"))
+    b = fingerprinter.fingerprint(Request(f"{MIRROR}{path}"))
+    c = fingerprinter.fingerprint(Request(f"{MIRROR}/thoi-su/khac-533820.html"))
+    assert a == b != c
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_statuses_not_retried_pass_through(status):
+    mw = middleware()
+    request = Request(MIRROR)
+    response = Response(MIRROR, status=status, request=request)
+    assert asyncio.run(mw.process_response(request, response)) is response

@@ -63,7 +63,7 @@ def sample_response(body: bytes = b"") -> records.HttpResponse:
 
 def test_response_round_trip_keeps_status_headers_and_encoded_body():
     http = sample_response()
-    built = records.response(URL, http, date=DATE, ip="203.0.113.7")
+    built = records.response_record(URL, http, date=DATE, ip="203.0.113.7")
     [(record, head, block)] = roundtrip(built)
     assert record.rec_type == "response"
     assert record.rec_headers["WARC-Target-URI"] == URL
@@ -80,13 +80,13 @@ def test_response_round_trip_keeps_status_headers_and_encoded_body():
 
 def test_response_digests_are_sha1_base32_of_block_and_payload():
     http = sample_response()
-    [(record, head, block)] = roundtrip(records.response(URL, http, date=DATE))
+    [(record, head, block)] = roundtrip(records.response_record(URL, http, date=DATE))
     assert record.rec_headers["WARC-Payload-Digest"] == sha1(http.body)
     assert record.rec_headers["WARC-Block-Digest"] == sha1(head + block)
 
 
 def test_digests_are_set_when_built_before_writing():
-    built = records.response(URL, sample_response(), date=DATE)
+    built = records.response_record(URL, sample_response(), date=DATE)
     assert records.payload_digest(built) == sha1(sample_response().body)
     assert built.rec_headers["WARC-Block-Digest"].startswith("sha1:")
 
@@ -95,7 +95,7 @@ def test_request_record_holds_request_line_and_headers_in_order():
     http = records.HttpRequest(
         "GET", "/thoi-su/bai-viet-533819.html?page=2", [(b"Accept", b"*/*"), (b"Host", b"h")]
     )
-    built = records.request(URL, http, date=DATE, concurrent_to="<urn:uuid:x>", ip="1.2.3.4")
+    built = records.request_record(URL, http, date=DATE, concurrent_to="<urn:uuid:x>", ip="1.2.3.4")
     [(record, head, block)] = roundtrip(built)
     assert record.rec_type == "request"
     assert (
@@ -110,16 +110,16 @@ def test_request_record_holds_request_line_and_headers_in_order():
 
 def test_unknown_status_keeps_the_space_before_an_empty_reason():
     http = records.HttpResponse("HTTP/1.1", 599, wire.reason_phrase(599), [], b"")
-    [(_, head, _)] = roundtrip(records.response(URL, http, date=DATE))
+    [(_, head, _)] = roundtrip(records.response_record(URL, http, date=DATE))
     assert head.startswith(b"HTTP/1.1 599 \r\n")
 
 
 def test_identical_payload_revisit_keeps_headers_drops_body():
     http = sample_response()
-    original = records.response(URL, http, date=DATE)
+    original = records.response_record(URL, http, date=DATE)
     refers = records.RefersTo(records.record_id(original), URL, DATE)
     digest = records.payload_digest(original)
-    built = records.revisit(
+    built = records.revisit_record(
         URL, http, profile=records.PROFILE_IDENTICAL_PAYLOAD_DIGEST, refers_to=refers,
         payload_digest=digest,
     )  # fmt: skip
@@ -141,7 +141,7 @@ def test_identical_payload_revisit_keeps_headers_drops_body():
 def test_server_not_modified_revisit_has_no_payload_digest():
     http = records.HttpResponse("HTTP/1.1", 304, "Not Modified", [(b"Etag", b'"v1"')])
     refers = records.RefersTo("<urn:uuid:orig>", URL, DATE)
-    built = records.revisit(
+    built = records.revisit_record(
         URL, http, profile=records.PROFILE_SERVER_NOT_MODIFIED, refers_to=refers
     )
     [(record, head, _)] = roundtrip(built)
@@ -156,7 +156,7 @@ def test_server_not_modified_revisit_has_no_payload_digest():
 def test_identical_payload_revisit_needs_a_digest():
     refers = records.RefersTo("<urn:uuid:orig>", URL, DATE)
     with pytest.raises(ValueError):
-        records.revisit(
+        records.revisit_record(
             URL, sample_response(), profile=records.PROFILE_IDENTICAL_PAYLOAD_DIGEST,
             refers_to=refers,
         )  # fmt: skip
@@ -164,7 +164,7 @@ def test_identical_payload_revisit_needs_a_digest():
 
 def test_conversion_record_is_utf8_text_referring_to_the_response():
     text = "Tiêu đề\n(ĐCSVN) - Lời dẫn"
-    built = records.conversion(URL, text, refers_to="<urn:uuid:resp>", date=DATE)
+    built = records.conversion_record(URL, text, refers_to="<urn:uuid:resp>", date=DATE)
     [(record, head, block)] = roundtrip(built)
     assert record.rec_type == "conversion" and head == b""
     assert record.rec_headers["Content-Type"] == "text/plain; charset=utf-8"
@@ -176,7 +176,7 @@ def test_conversion_record_is_utf8_text_referring_to_the_response():
 
 def test_metadata_record_lists_fields_one_per_line():
     fields = {"error-kind": "twisted.internet.error.DNSLookupError", "error-message": "a\nb"}
-    built = records.metadata(URL, fields, concurrent_to="<urn:uuid:req>", date=DATE)
+    built = records.metadata_record(URL, fields, concurrent_to="<urn:uuid:req>", date=DATE)
     [(record, _, block)] = roundtrip(built)
     assert record.rec_headers["Content-Type"] == "application/warc-fields"
     assert record.rec_headers["WARC-Concurrent-To"] == "<urn:uuid:req>"
@@ -188,7 +188,7 @@ def test_warcinfo_names_software_versions_and_settings():
         operator="Thư viện", user_agent="dcs-archiver/0.1", robots="obey",
         settings={"DOWNLOAD_DELAY": 1.5, "BASE_URL": "https://dangcongsan.vn"},
     )  # fmt: skip
-    [(record, _, block)] = roundtrip(records.warcinfo("dcs-x.warc.gz", fields, date=DATE))
+    [(record, _, block)] = roundtrip(records.warcinfo_record("dcs-x.warc.gz", fields, date=DATE))
     assert record.rec_type == "warcinfo"
     assert record.rec_headers["WARC-Filename"] == "dcs-x.warc.gz"
     lines = dict(line.split(": ", 1) for line in block.decode("utf-8").splitlines())

@@ -91,7 +91,7 @@ def export_wacz(
 
 
 def _select(out: Path, names: list[str], since: date | None) -> set[str]:
-    """WARC files with a capture on or after `since`, plus those holding their revisits' originals."""
+    """WARC files with a capture since `since`, and those holding their revisits' originals."""
     if since is None:
         return {n for n in names if _has_lines(out, n)}
     threshold = since.strftime("%Y%m%d") + "000000"

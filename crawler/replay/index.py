@@ -68,9 +68,7 @@ def warc_files(out_dir: str | os.PathLike) -> list[Path]:
     warc_dir = Path(out_dir) / "warc"
     if not warc_dir.is_dir():
         return []
-    return sorted(
-        p for p in warc_dir.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES)
-    )
+    return sorted(p for p in warc_dir.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES))
 
 
 def build_index(out_dir: str | os.PathLike) -> IndexResult:
@@ -155,7 +153,9 @@ def _index_one(path: Path, part: Path) -> tuple[int, str | None]:
         except Exception as exc:  # a corrupt or truncated file: report it, keep the rest
             problem = f"unreadable after the last good record ({_one_line(exc)})"
     # warcio stops quietly at a gzip member cut short: walk the members to be sure.
-    bad_offset, gzip_problem = check_gzip_members(path) if path.name.endswith(".gz") else (None, None)
+    bad_offset, gzip_problem = (
+        check_gzip_members(path) if path.name.endswith(".gz") else (None, None)
+    )
     problem = gzip_problem or problem
     with open(tmp, encoding="utf-8") as fh:
         lines = [line for line in fh if line.endswith("\n")]  # a line cut by a failure: dropped
@@ -267,7 +267,9 @@ def _point_at_original(line: str, earlier: list[str]) -> str:
             if name in original:
                 merged[name] = original[name]
         merged["revisit"] = {
-            name: fields[name] for name in ("mime", "status", "length", "offset", "filename") if name in fields
+            name: fields[name]
+            for name in ("mime", "status", "length", "offset", "filename")
+            if name in fields
         }
         return f"{key} {ts} {json.dumps(merged)}\n"
     return line

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
+import socket
 import sys
 import warnings
 from pathlib import Path
@@ -75,6 +76,11 @@ def prepare(out_dir: str | os.PathLike) -> tuple[Path, IndexResult]:
 
 def serve(out_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080) -> None:
     """Serve the archive with pywb at http://HOST:PORT/dcs/ until interrupted (Ctrl-C)."""
+    check_port(host, port)  # the commonest failure: say so before indexing anything
+    config_path, result = prepare(out_dir)
+    for problem in result.problems:
+        print(f"warning: {problem} (left out)", file=sys.stderr)
+
     # pywb's front end talks to its own WARC server over HTTP in the same process: it needs
     # gevent's cooperative sockets, as pywb's own `wayback` command sets up on import.
     from gevent import monkey
@@ -86,18 +92,12 @@ def serve(out_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080)
     from pywb.apps.frontendapp import FrontEndApp
     from pywb.utils.geventserver import RequestURIWSGIHandler
 
-    # Bind first: a port in use is the commonest failure and should not wait for indexing.
-    server = WSGIServer((host, port), None, handler_class=RequestURIWSGIHandler)
+    app = FrontEndApp(config_file=str(config_path), custom_config=pywb_config(out_dir))
+    server = WSGIServer((host, port), app, handler_class=RequestURIWSGIHandler)
     try:
         server.init_socket()
-    except OSError as exc:
+    except OSError as exc:  # taken between the check and now
         raise DcsError(_bind_error(exc, host, port)) from None
-
-    config_path, result = prepare(out_dir)
-    for problem in result.problems:
-        print(f"warning: {problem} (skipped)", file=sys.stderr)
-    app = FrontEndApp(config_file=str(config_path), custom_config=pywb_config(out_dir))
-    server.application = app
 
     base = f"http://{_url_host(host)}:{server.address[1]}"
     print(f"Replaying {Path(out_dir)} ({result.entries} captures) at {base}/{COLLECTION}/")
@@ -113,11 +113,28 @@ def serve(out_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080)
         server.stop(timeout=1)
 
 
+def check_port(host: str, port: int) -> None:
+    """Raise a one-line DcsError if HOST:PORT cannot be listened on (in use, not allowed...)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        raise DcsError(f"cannot listen on {host}: {exc}; check --host") from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As the server will: SO_REUSEADDR ignores old connections, not a live listener.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+            probe.listen(1)
+        except OSError as exc:
+            raise DcsError(_bind_error(exc, host, port)) from None
+
+
 def _bind_error(exc: OSError, host: str, port: int) -> str:
     if exc.errno == errno.EADDRINUSE:
         return f"port {port} is in use on {host}; choose another with --port"
     if exc.errno == errno.EACCES:
-        return f"not allowed to listen on port {port} on {host}; choose a port above 1023 with --port"
+        return f"not allowed to listen on port {port} on {host}; choose another with --port"
     if exc.errno == errno.EADDRNOTAVAIL:
         return f"cannot listen on {host}: no such address on this machine; check --host"
     reason = exc.strerror or str(exc)

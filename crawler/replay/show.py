@@ -16,7 +16,12 @@ from pathlib import Path
 import surt
 from pywb.utils.binsearch import iter_prefix
 from warcio.archiveiterator import ArchiveIterator
-from warcio.timeutils import iso_date_to_timestamp, timestamp_to_datetime
+from warcio.timeutils import (
+    PAD_14_DOWN,
+    iso_date_to_timestamp,
+    pad_timestamp,
+    timestamp_to_datetime,
+)
 
 from crawler.errors import DcsError
 from crawler.replay.index import build_index, index_path, iter_index, parse_line
@@ -26,7 +31,9 @@ from crawler.site import Site, article_id
 PARTS = ("text", "html", "headers")
 REVISIT_MIME = "warc/revisit"
 # sha1 of the empty payload: a revisit carrying it names no payload to look up by digest.
-EMPTY_DIGESTS = frozenset({"3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"})
+EMPTY_DIGESTS = frozenset(
+    {"3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"}
+)
 TIMESTAMP = re.compile(r"^\d{4,14}$")
 
 
@@ -50,7 +57,9 @@ class CaptureInfo:
     @classmethod
     def from_index(cls, ts: str, fields: dict) -> CaptureInfo:
         # A 304 line points pywb at the original; the capture itself is the revisit record.
-        fields = {**fields, **fields["revisit"]} if isinstance(fields.get("revisit"), dict) else fields
+        fields = (
+            {**fields, **fields["revisit"]} if isinstance(fields.get("revisit"), dict) else fields
+        )
         return cls(
             url=fields.get("url", ""),
             timestamp=ts,
@@ -119,9 +128,10 @@ def pick_capture(captures: list[CaptureInfo], at: str | None = None) -> CaptureI
     if at is None:
         return candidates[-1]
     if not TIMESTAMP.match(at):
-        raise DcsError(f"bad time {at!r}: give a timestamp prefix such as 20250131 or 20250131120000")
+        raise DcsError(f"bad time {at!r}: give a timestamp such as 20250131 or 20250131120000")
     try:
-        target = timestamp_to_datetime(at)
+        # A prefix means the start of that period: "2025" is 2025-01-01 00:00:00.
+        target = timestamp_to_datetime(pad_timestamp(at, PAD_14_DOWN))
     except ValueError as exc:
         raise DcsError(f"bad time {at!r}: {exc}") from None
     # Ties go to the later capture: max over (closeness, timestamp).
@@ -235,7 +245,9 @@ def _resolve_revisit(
                 continue
             originals.append(other)
     if not originals:
-        raise DcsError(f"the original of the revisit of {capture.url} at {capture.timestamp} is not in the archive")
+        raise DcsError(
+            f"the original of the revisit {capture.url} {capture.timestamp} is not archived"
+        )
     target_dt = timestamp_to_datetime(when)
     best = min(originals, key=lambda c: (_distance(c.timestamp, target_dt), c.timestamp))
     return best, _read_record(out_dir, best)
@@ -258,11 +270,13 @@ def _text_of(
     try:
         from crawler.extract import extract, render_text
     except ImportError:
-        raise DcsError("no text file for this capture, and the extractor is not installed") from None
+        raise DcsError("no text file for this capture, and no extractor installed") from None
     try:
         article = extract(html, capture.url)
     except Exception as exc:  # ExtractionError and anything a strange page provokes
-        raise DcsError(f"no text in {capture.url} at {capture.timestamp}: {exc}".splitlines()[0]) from None
+        raise DcsError(
+            f"no text in {capture.url} at {capture.timestamp}: {exc}".splitlines()[0]
+        ) from None
     return render_text(article).encode("utf-8")
 
 

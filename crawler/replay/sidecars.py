@@ -1,4 +1,8 @@
-"""Read the JSON sidecars of the text files (DIR/text/YYYY/MM/DD/<id>.json) for replay tools."""
+"""Read the JSON sidecars of the text files (DIR/text/YYYY/MM/DD/<id>.json) for replay tools.
+
+A sidecar describes the current text (`<id>.txt`) and, under `versions`, every text the
+article has had with the capture it came from (older ones kept as `<id>.<stamp>.txt`).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,17 @@ TEXT_DIR = "text"
 
 
 @dataclass(frozen=True)
+class TextVersion:
+    """One text of an article and the capture it came from (the sidecar's `versions`)."""
+
+    text_path: Path | None  # None when the text was not kept
+    warc: dict  # filename, offset, length, record_id of the response record
+    fetched_at: str | None = None
+
+
+@dataclass(frozen=True)
 class Sidecar:
-    """One sidecar and the text file beside it."""
+    """One sidecar (DIR/text/YYYY/MM/DD/<id>.json) and the texts beside it."""
 
     path: Path
     url: str
@@ -22,15 +35,11 @@ class Sidecar:
     title: str | None = None
     published: str | None = None
     warc: dict = field(default_factory=dict)  # filename, offset, length, record_id
+    versions: tuple[TextVersion, ...] = ()  # oldest first; the last is the current text
 
     @property
     def text_path(self) -> Path:
         return self.path.with_suffix(".txt")
-
-    @property
-    def stem_id(self) -> str:
-        """The article ID the file is named after (a version suffix, if any, removed)."""
-        return re.split(r"[^0-9A-Za-z_]", self.path.stem, maxsplit=1)[0]
 
 
 def iter_sidecars(out_dir: str | os.PathLike, article_id: str | None = None) -> Iterator[Sidecar]:
@@ -41,12 +50,8 @@ def iter_sidecars(out_dir: str | os.PathLike, article_id: str | None = None) -> 
     if article_id is None:
         paths = root.rglob("*.json")
     else:
-        # DIR/text/YYYY/MM/DD/<id>.json, and any kept versions named <id><sep>...json.
-        paths = (
-            p
-            for p in root.glob(f"*/*/*/{glob_escape(article_id)}*.json")
-            if re.fullmatch(re.escape(article_id) + r"(?:[^0-9A-Za-z].*)?", p.stem)
-        )
+        # DIR/text/YYYY/MM/DD/<id>.json (older texts are listed inside it, not beside it).
+        paths = root.glob(f"*/*/*/{glob_escape(article_id)}.json")
     for path in sorted(paths):
         sidecar = read_sidecar(path)
         if sidecar is not None:
@@ -62,6 +67,20 @@ def read_sidecar(path: Path) -> Sidecar | None:
     if not isinstance(data, dict) or not isinstance(data.get("url"), str):
         return None
     warc = data.get("warc") if isinstance(data.get("warc"), dict) else {}
+    versions = []
+    for entry in data.get("versions") or []:
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("file")
+        versions.append(
+            TextVersion(
+                text_path=path.parent / name if isinstance(name, str) and name else None,
+                warc=entry.get("warc") if isinstance(entry.get("warc"), dict) else {},
+                fetched_at=entry.get("fetched_at"),
+            )
+        )
+    if not versions:  # a sidecar without history: its one text is the current one
+        versions.append(TextVersion(path.with_suffix(".txt"), warc, data.get("fetched_at")))
     return Sidecar(
         path=path,
         url=data["url"],
@@ -69,6 +88,7 @@ def read_sidecar(path: Path) -> Sidecar | None:
         title=data.get("title"),
         published=data.get("published"),
         warc=warc,
+        versions=tuple(versions),
     )
 
 

@@ -238,7 +238,7 @@ def _gen3(a: ReplicaArticle, targets: dict, seed: int) -> str:
         related = f'<div class="detail__related"><h3>Tin liên quan</h3><ul>{links}</ul></div>\n'
     tags = " ".join(f'<a href="{tag_path(t)}">{esc(t)}</a>' for t in a.tags)
     return (
-        f'<article class="detail" data-id="{a.id}">\n'
+        f'<article class="detail" data-id="{a.key}">\n'
         f'<div class="detail__cate"><a href="/{a.section.slug}">{esc(a.section.name)}</a></div>\n'
         f'<h1 class="detail__title">{esc(a.title)}</h1>\n'
         f'<div class="detail__meta"><span class="detail__time">{text.date_gen3(a.published)}</span></div>\n'

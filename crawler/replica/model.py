@@ -6,10 +6,12 @@ same seed gives the same site byte for byte. Nothing here renders markup.
 
 from __future__ import annotations
 
+import hashlib
 import random
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, unquote, urljoin
 
 from . import text
 from .text import VN_TZ
@@ -96,9 +98,9 @@ class RelatedLink:
 class ReplicaArticle:
     """One story of the replica and its ground truth."""
 
-    key: str  # internal, stable: the numeric id
+    key: str  # internal, stable: the numeric id (gen 3: in article.detail[data-id])
     generation: int
-    id: str  # numeric id (gen 1/2 in the URL; gen 3 in article[data-id])
+    id: str  # gen 1/2: the numeric id of the URL; gen 3: path_id() of its canonical path
     title: str
     lead: str
     paragraphs: list[str]
@@ -151,6 +153,15 @@ class ReplicaArticle:
 # -- generation ------------------------------------------------------------------------
 
 
+def path_id(path: str) -> str:
+    """The id of an article whose URL has no number (gen 3): "p" + a hash of its path.
+
+    The same rule as the extractor's (crawler.extract), so the text file names agree.
+    """
+    path = unicodedata.normalize("NFC", unquote(path.split("?", 1)[0]))
+    return "p" + hashlib.sha1(path.encode("utf-8")).hexdigest()[:12]
+
+
 def _quote_path(path: str) -> str:
     return quote(path, safe="/?=,&-.")
 
@@ -181,15 +192,17 @@ class Generator:
         self.ids: set[str] = set()
 
     def title(self, generation: int) -> str:
+        """A headline cut from a seed sentence at a clause boundary, sometimes with a dash/colon."""
         rng = self.rng
         while True:
-            words = rng.choice(self.sentences).replace("“", "").replace("”", "").split()
-            size = rng.randint(6, 13)
-            start = rng.randrange(max(1, len(words) - size + 1))
-            words = [w.strip(".;:…()") for w in words[start : start + size]]
+            sentence = rng.choice(self.sentences).replace("“", "").replace("”", "")
+            clauses = sentence.split(", ")
+            words = ", ".join(clauses[rng.randrange(len(clauses)) :]).split()
+            words = [w.strip(".;:…()") for w in words[: rng.randint(6, 13)]]
             words = [w for w in words if w]
             if len(words) < 5:
                 continue
+            words[-1] = words[-1].rstrip(",")
             roll = rng.random()
             cut = rng.randint(2, 3)
             if roll < 0.12:
@@ -207,11 +220,20 @@ class Generator:
             self.slugs.add(slug)
             return title
 
-    def paragraph(self) -> str:
-        return " ".join(self.rng.sample(self.sentences, self.rng.randint(1, 4)))
-
-    def lead(self) -> str:
-        return text.LEAD_PREFIX + " ".join(self.rng.sample(self.sentences, self.rng.randint(1, 2)))
+    def story(self, paragraphs: int) -> tuple[str, list[str]]:
+        """A lead and body paragraphs; no sentence twice in one story (real stories don't)."""
+        pool = list(self.sentences)
+        self.rng.shuffle(pool)
+        lead_size = self.rng.randint(1, 2)
+        lead, pool = text.LEAD_PREFIX + " ".join(pool[:lead_size]), pool[lead_size:]
+        body = []
+        for _ in range(paragraphs):
+            size = min(self.rng.randint(1, 4), len(pool))
+            if not size:
+                break
+            body.append(" ".join(pool[:size]))
+            pool = pool[size:]
+        return lead, body
 
     def markup(self, generation: int) -> Markup:
         rng = self.rng
@@ -277,13 +299,14 @@ class Generator:
         byline = rng.choice(text.AUTHORS + text.PLACEHOLDER_BYLINES)
         tags = rng.sample(text.TAGS, rng.randint(1, 4))
         figures = self.figures(published, key, 1 if is_video else rng.randint(0, 3))
+        lead, body = self.story(rng.randint(3, 12))
         a = ReplicaArticle(
             key=key,
             generation=generation,
             id=key,
             title=title,
-            lead=self.lead(),
-            paragraphs=[] if is_video else [self.paragraph() for _ in range(rng.randint(3, 12))],
+            lead=lead,
+            paragraphs=[] if is_video else body,
             published=published,
             modified=modified,
             section=section,
@@ -295,6 +318,8 @@ class Generator:
             markup=self.markup(generation),
             is_video=is_video,
         )
+        if generation == 3:
+            a.id = path_id(a.path)
         if is_video:
             a.video_url = f"{MEDIA_CDN}/video/{published:%Y/%m}/{key}.mp4"
         return a
@@ -327,8 +352,11 @@ class Generator:
 
     def edit(self, a: ReplicaArticle, now: datetime) -> None:
         """An editor's correction: one paragraph rewritten, modified time moves."""
+        used = a.lead + " " + " ".join(a.paragraphs)
+        fresh = [s for s in self.sentences if s not in used] or list(self.sentences)
         index = self.rng.randrange(len(a.paragraphs))
-        a.paragraphs[index] = self.paragraph() + f" (Cập nhật lần {a.edits + 1})"
+        sentence = self.rng.choice(fresh)
+        a.paragraphs[index] = f"{sentence} (Cập nhật lần {a.edits + 1})"
         a.edits += 1
         a.modified = now
 
@@ -414,22 +442,22 @@ def _migrate(gen: Generator, articles: list[ReplicaArticle]) -> None:
         if a.is_video or a.key == SEED_ID:
             continue
         if a.generation == 2 and gen.rng.random() < 0.35:
-            a.old_paths.append(_quote_path(f"/{a.section.slug}/{a.slug}-{a.id}.html"))
+            a.old_paths.append(_quote_path(f"/{a.section.slug}/{a.slug}-{a.key}.html"))
         elif a.generation == 3 and gen.rng.random() < 0.35:
-            a.old_paths.append(_quote_path(f"/{a.slug}-post{a.id}.html"))
+            a.old_paths.append(_quote_path(f"/{a.slug}-post{a.key}.html"))
     for generation in (2, 3):  # at least one of each, whatever the seed
         movable = [a for a in articles if a.generation == generation and a.key != SEED_ID]
         if movable and not any(a.old_paths for a in movable):
             a = movable[0]
-            old = f"/{a.section.slug}/{a.slug}-{a.id}.html" if generation == 2 else None
-            a.old_paths.append(_quote_path(old or f"/{a.slug}-post{a.id}.html"))
+            old = f"/{a.section.slug}/{a.slug}-{a.key}.html" if generation == 2 else None
+            a.old_paths.append(_quote_path(old or f"/{a.slug}-post{a.key}.html"))
 
 
 def grow(seed: int, day: int, articles: list[ReplicaArticle], now: datetime) -> tuple[list, list]:
     """One day of the clock: new gen-3 stories published up to `now`, a few old ones edited."""
     gen = Generator(random.Random(f"dcs-replica:{seed}:day:{day}"))
     gen.slugs = {a.slug for a in articles}
-    gen.ids = {a.id for a in articles}
+    gen.ids = {a.key for a in articles}
     new = []
     for n in range(gen.rng.randint(2, 4)):
         a = gen.article(3, now - timedelta(minutes=23 * n), now)

@@ -62,22 +62,20 @@ def sentences() -> tuple[str, ...]:
     """Whole sentences of the seed body, the material of generated paragraphs."""
     out: list[str] = []
     for para in seed_text().paragraphs:
-        for sentence in re.split(r"(?<=[.;…])\s+", para):
+        pieces: list[str] = []
+        for piece in re.split(r"(?<=[.…])\s+", para):
+            if pieces and not (piece[:1].isupper() or piece[:1] == "“"):
+                pieces[-1] += " " + piece  # "Hạ Long… đi vào": one sentence
+            else:
+                pieces.append(piece)
+        for sentence in pieces:
             sentence = sentence.strip()
-            if len(sentence.split()) >= 6:
-                out.append(sentence if sentence[-1] in ".…" else sentence.rstrip(";") + ".")
-    return tuple(out)
-
-
-@cache
-def clauses() -> tuple[str, ...]:
-    """Comma-free runs of 6-14 words, the material of headlines."""
-    out: list[str] = []
-    for sentence in sentences():
-        for part in re.split(r"[,;:.…()“”]", sentence):
-            words = part.split()
-            if 6 <= len(words) <= 14 and not any(w.isdigit() for w in words[-1:]):
-                out.append(" ".join(words))
+            # skip the seed's glued sentences ("nhỏ.Hai") and unbalanced brackets
+            glued = re.search(r"[^\W\d]\.[^\W\d]", sentence)
+            if glued or sentence.count("(") != sentence.count(")"):
+                continue
+            if len(sentence.split()) >= 6 and sentence[-1] in ".…":
+                out.append(sentence)
     return tuple(dict.fromkeys(out))
 
 

@@ -13,9 +13,13 @@ from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
 from . import articles, assets, feeds, listings, model, text
 from .chrome import DEAD_PATHS, SEARCH_KEYWORDS, SISTER_LINKS
 from .model import CATEGORIES, CATEGORY_BY_SLUG, ReplicaArticle
-from .page import Page
+from .page import HTML, Page
 
 CACHE_LIMIT = 4000
+MOVED = (
+    b"<html><head><title>301 Moved Permanently</title></head><body>"
+    b"<h1>301 Moved Permanently</h1><hr><center>nginx</center></body></html>\n"
+)
 
 
 def _page_number(query: str) -> int:
@@ -130,7 +134,7 @@ class ReplicaSite:
         if hit and hit[0] == "article":
             return self._article_page(hit[1])
         if hit:
-            return Page(301, "text/html; charset=utf-8", b"", "redirect", location=hit[1].path)
+            return Page(301, HTML, MOVED, "redirect", location=hit[1].path, compressible=False)
         if path == "/":
             return listings.home(self._newest, self.seed, self.now)
         if path == "/robots.txt":

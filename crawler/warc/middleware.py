@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from scrapy import signals
@@ -137,14 +136,14 @@ class WarcMiddleware:
         http = wire.response_message(response, request.method)
         truncated = wire.truncation(response)
         record_id = records.new_record_id()
-        main = records.response(
+        main = records.response_record(
             uri, http, date=date, record_id=record_id, ip=ip, truncated=truncated
         )
         digest = records.payload_digest(main)
         previous = self._previous_capture(request)
         profile = _revisit_profile(response, digest, previous, truncated=truncated)
         if profile:
-            main = records.revisit(
+            main = records.revisit_record(
                 uri,
                 http,
                 profile=profile,
@@ -158,7 +157,7 @@ class WarcMiddleware:
             )
         exchange = [
             main,
-            records.request(
+            records.request_record(
                 uri, wire.request_message(request), date=date, concurrent_to=record_id, ip=ip
             ),
         ]
@@ -170,7 +169,7 @@ class WarcMiddleware:
             info["refers_to"] = previous.record_id
         request.meta["warc"] = info
         self._stat(f"warc/{main.rec_type}")
-        self._record_capture(request, response, info, previous if profile else None, sent_at)
+        self._record_capture(request, response, info, sent_at)
         return response
 
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
@@ -180,8 +179,8 @@ class WarcMiddleware:
         # When the attempt started is unknown (it may have waited in the queue): date the
         # failure, which is what these records are about.
         date = records.warc_date()
-        sent = records.request(uri, wire.request_message(request), date=date)
-        error = records.metadata(
+        sent = records.request_record(uri, wire.request_message(request), date=date)
+        error = records.metadata_record(
             uri,
             {"error-kind": _qualname(exception), "error-message": _one_line(exception)},
             concurrent_to=records.record_id(sent),
@@ -212,9 +211,8 @@ class WarcMiddleware:
 
     # -- crawl state (optional; the only code that talks to crawler.state) -------------------
     def _state_key(self, request: Request) -> str:
-        # A redirected request inherits its parent's meta: its own URL names it then.
         canonical = request.meta.get("canonical")
-        if canonical and not request.meta.get("redirect_urls"):
+        if canonical:
             return canonical
         if self._site is None:
             from crawler.site import LIVE_BASE_URL, Site
@@ -223,24 +221,26 @@ class WarcMiddleware:
         return self._site.canonical(request.url)
 
     def _previous_capture(self, request: Request) -> Any:
+        """The capture a revisit would refer to (crawler.state.Capture), or None."""
         state = getattr(self.crawler, "crawl_state", None)
         if state is None:
             return None
         return state.last_capture(self._state_key(request))
 
     def _record_capture(
-        self,
-        request: Request,
-        response: Response,
-        info: dict[str, Any],
-        original: Any,
-        fetched_at: datetime,
+        self, request: Request, response: Response, info: dict[str, Any], fetched_at: datetime
     ) -> None:
-        """Store this fetch; a revisit's location fields name the record holding the payload."""
+        """Tell the state about this fetch, as it happened (a revisit: its own record)."""
         state = getattr(self.crawler, "crawl_state", None)
         if state is None:
             return
-        where: Any = original or SimpleNamespace(
+        from crawler.state import Capture
+
+        capture = Capture(
+            status=response.status,
+            fetched_at=fetched_at,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
             payload_digest=info["payload_digest"],
             warc_date=info["date"],
             target_uri=wire.target_uri(request),
@@ -248,37 +248,17 @@ class WarcMiddleware:
             filename=info["filename"],
             offset=info["offset"],
             length=info["length"],
+            revisit=info["type"] == "revisit",
         )
-        fields = {
-            "status": response.status,
-            "fetched_at": fetched_at,
-            "etag": _header(response, b"ETag") or getattr(original, "etag", None),
-            "last_modified": _header(response, b"Last-Modified")
-            or getattr(original, "last_modified", None),
-            "payload_digest": where.payload_digest,
-            "warc_date": where.warc_date,
-            "target_uri": where.target_uri,
-            "record_id": where.record_id,
-            "filename": where.filename,
-            "offset": where.offset,
-            "length": where.length,
-        }
-        state.record_capture(self._state_key(request), _capture(fields))
-
-
-def _capture(fields: dict[str, Any]) -> Any:
-    try:
-        from crawler.state import Capture
-    except ImportError:  # crawler.state is optional for this module (and written in parallel)
-        return SimpleNamespace(**fields)
-    return Capture(**fields)
+        state.record_capture(self._state_key(request), capture)
 
 
 def _revisit_profile(
     response: Response, digest: str | None, previous: Any, *, truncated: str | None
 ) -> str | None:
     """Which revisit record stands for this response, if any."""
-    if previous is None or not getattr(previous, "record_id", None):
+    refers = ("record_id", "target_uri", "warc_date")
+    if previous is None or not all(getattr(previous, name, None) for name in refers):
         return None
     if response.status == 304:
         return records.PROFILE_SERVER_NOT_MODIFIED

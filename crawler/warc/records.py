@@ -151,7 +151,7 @@ def _head(record_type: str, uri: str, date: str | None, rid: str | None) -> _Fie
     return fields
 
 
-def request(
+def request_record(
     uri: str,
     http: HttpRequest,
     *,
@@ -168,7 +168,7 @@ def request(
     return _build("request", uri, fields, http=head, payload=http.body)
 
 
-def response(
+def response_record(
     uri: str,
     http: HttpResponse,
     *,
@@ -184,7 +184,7 @@ def response(
     return _build("response", uri, fields, http=_status(http), payload=http.body)
 
 
-def revisit(
+def revisit_record(
     uri: str,
     http: HttpResponse,
     *,
@@ -213,9 +213,9 @@ def revisit(
     return _build("revisit", uri, fields, http=_status(http))
 
 
-def conversion(
+def conversion_record(
     uri: str,
-    text: str,
+    text: str | bytes,
     *,
     refers_to: str,
     date: str | None = None,
@@ -225,12 +225,11 @@ def conversion(
     """A ``conversion`` record: text derived from the response record ``refers_to``."""
     fields = _head("conversion", uri, date, record_id)
     fields.add("WARC-Refers-To", refers_to)
-    return _build(
-        "conversion", uri, fields, payload=text.encode("utf-8"), content_type=content_type
-    )
+    payload = text.encode("utf-8") if isinstance(text, str) else text
+    return _build("conversion", uri, fields, payload=payload, content_type=content_type)
 
 
-def metadata(
+def metadata_record(
     uri: str,
     values: Mapping[str, Any],
     *,
@@ -244,7 +243,7 @@ def metadata(
     return _build("metadata", uri, fields, payload=_warc_fields(values), content_type=WARC_FIELDS)
 
 
-def warcinfo(
+def warcinfo_record(
     filename: str,
     values: Mapping[str, Any],
     *,

@@ -177,7 +177,7 @@ class WarcWriter:
         self._name = name
         self._size = 0
         self._records = 0
-        self._write(self._member(records.warcinfo(name, self.warcinfo_fields)))
+        self._write(self._member(records.warcinfo_record(name, self.warcinfo_fields)))
 
     def _write(self, data: bytes) -> None:
         assert self._file is not None

@@ -1,0 +1,107 @@
+"""Extraction speed: ms per page (the pure function) and re-extraction pages/s from WARCs.
+
+    python bench/bench_extract.py               # the replica's articles, WARCs built in a temp dir
+    python bench/bench_extract.py ARCHIVE_DIR   # re-extraction timed on an existing archive
+
+Prints a small table; runs in well under a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crawler.extract import extract  # noqa: E402
+from crawler.extract.batch import find_warcs, reextract  # noqa: E402
+
+MIRROR = "http://127.0.0.1:8080"
+
+
+def replica_pages(seed: int, per_generation: int) -> list[tuple[str, bytes, list]]:
+    from crawler.replica import ReplicaSite
+
+    site = ReplicaSite(seed=seed, per_generation=per_generation)
+    pages = []
+    for article in site.articles:
+        status, headers, body = site.render(article.path)
+        if status == 200:
+            pages.append((MIRROR + article.path, body, list(dict(headers).items())))
+    return pages
+
+
+def build_warc(folder: Path, pages: list[tuple[str, bytes, list]], files: int = 4) -> None:
+    """The pages as response records, spread over a few gzipped WARC files."""
+    for index in range(files):
+        with open(folder / f"bench-{index:05d}.warc.gz", "wb") as handle:
+            writer = WARCWriter(handle, gzip=True)
+            for url, body, headers in pages[index::files]:
+                http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+                record = writer.create_warc_record(
+                    url, "response", payload=BytesIO(body), http_headers=http,
+                    warc_headers_dict={"WARC-Date": "2026-11-28T01:00:00Z"},
+                )  # fmt: skip
+                writer.write_record(record)
+
+
+def time_extract(pages: list[tuple[str, bytes, list]]) -> list[float]:
+    timings = []
+    for url, body, _headers in pages:
+        start = time.perf_counter()
+        extract(body, url)
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
+def time_reextract(inputs: list[Path], workers: int, records: int | None = None) -> tuple:
+    with tempfile.TemporaryDirectory(prefix="bench-out-") as out:
+        start = time.perf_counter()
+        summary = reextract(inputs, Path(out), workers=workers, progress=False)
+        elapsed = time.perf_counter() - start
+    return summary, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("archive", nargs="?", type=Path, help="an archive folder (or WARC files)")
+    parser.add_argument("--per-generation", type=int, default=60)
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-warc-") as scratch:
+        if args.archive is None:
+            pages = replica_pages(seed=1, per_generation=args.per_generation)
+            timings = time_extract(pages)
+            rows.append(("extract() median", f"{statistics.median(timings):.1f} ms/page"))
+            rows.append(("extract() p90", f"{statistics.quantiles(timings, n=10)[-1]:.1f} ms/page"))
+            rows.append(("pages", str(len(pages))))
+            build_warc(Path(scratch), pages)
+            inputs = [Path(scratch)]
+        else:
+            inputs = [args.archive]
+            rows.append(("WARC files", str(len(find_warcs(inputs)))))
+        for workers in sorted({1, cores}):
+            summary, elapsed = time_reextract(inputs, workers)
+            rows.append(
+                (f"reextract, {workers} worker(s)", f"{summary.records / elapsed:.1f} pages/s "
+                 f"({summary.records} pages, {elapsed:.1f} s)")
+            )  # fmt: skip
+    width = max(len(name) for name, _ in rows)
+    print(f"{'measure'.ljust(width)}  value")
+    print(f"{'-' * width}  {'-' * 30}")
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}")
+
+
+if __name__ == "__main__":
+    main()

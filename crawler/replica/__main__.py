@@ -1,0 +1,101 @@
+"""`python -m crawler.replica --port 8000 --seed 1 [--faults light]`: serve in the foreground.
+
+Prints the base URL alone on the first line of stdout (for scripts), then serves until
+interrupted. `dcs replica` calls serve_forever().
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ..errors import DcsError
+from .faults import KINDS, FaultPlan, FaultSpecError
+from .server import ReplicaServer
+from .website import ReplicaSite
+
+
+def _plan(faults: bool | str | FaultPlan | None, force: list[str] | None) -> FaultPlan:
+    if isinstance(faults, FaultPlan):
+        plan = faults
+    elif faults is True:
+        plan = FaultPlan.parse("light")
+    else:
+        plan = FaultPlan.parse(faults or "none")
+    for item in force or []:
+        path, sep, kind = item.rpartition("=")
+        if not sep or not path.startswith("/") or kind not in KINDS:
+            raise FaultSpecError(f"bad --force {item!r}: expected /PATH=KIND, KIND one of {', '.join(KINDS)}")
+        plan.force[path] = kind
+    return plan
+
+
+def serve_forever(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    seed: int = 1,
+    faults: bool | str | FaultPlan | None = None,
+    per_generation: int = 60,
+    days: int = 0,
+    advance_every: float = 0.0,
+    force: list[str] | None = None,
+) -> int:
+    """Serve the replica until interrupted; the base URL goes to stdout first, alone."""
+    plan = _plan(faults, force)
+    try:
+        site = ReplicaSite(seed=seed, per_generation=per_generation)
+    except ValueError as exc:
+        raise FaultSpecError(str(exc)) from None
+    if days:
+        site.advance(days)
+    try:
+        server = ReplicaServer(site, faults=plan, host=host, port=port).start()
+    except OSError as exc:
+        raise DcsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    print(server.base_url, flush=True)
+    counts = ", ".join(f"{len(paths)} {kind}" for kind, paths in site.urls().items())
+    print(
+        f"replica of dangcongsan.vn: seed {seed}, clock {site.now:%Y-%m-%d %H:%M %z}, "
+        f"faults {'on' if plan.active else 'off'}; {counts}",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        while True:
+            if advance_every > 0:
+                time.sleep(advance_every)
+                site.advance(1)
+                print(f"clock: {site.now:%Y-%m-%d %H:%M %z}", file=sys.stderr, flush=True)
+            else:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.replica", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 (default): a free port")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--per-generation", type=int, default=60, help="articles per generation")
+    parser.add_argument("--days", type=int, default=0, help="advance the clock N days first")
+    parser.add_argument("--faults", default="none", help="none | light | heavy | 503=0.05,reset=0.01,...")
+    parser.add_argument("--force", action="append", default=[], help="/PATH=KIND (repeatable)")
+    parser.add_argument("--advance-every", type=float, default=0, help="one day per N seconds")
+    args = parser.parse_args(argv)
+    try:
+        return serve_forever(
+            args.host, args.port, args.seed, args.faults, args.per_generation, args.days,
+            args.advance_every, args.force,
+        )  # fmt: skip
+    except DcsError as exc:
+        print(f"dcs: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

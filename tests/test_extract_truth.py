@@ -1,0 +1,66 @@
+"""The extractor against the replica's ground truth: text exact for >= 98% of each generation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from crawler.extract import extract, render_text
+
+MIRROR = "http://127.0.0.1:8080"  # a crawl of the replica fetches its paths from a mirror
+MIN_RATE = 0.98
+
+
+def _site(seed: int):
+    replica = pytest.importorskip("crawler.replica")
+    if not hasattr(replica, "ReplicaSite"):
+        pytest.skip("crawler.replica has no ReplicaSite yet")
+    return replica.ReplicaSite(seed=seed)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_text_matches_ground_truth_per_generation(seed: int) -> None:
+    site = _site(seed)
+    totals: dict[int, int] = defaultdict(int)
+    exact: dict[int, int] = defaultdict(int)
+    misses: list[str] = []
+    for article in site.articles:
+        status, _headers, body = site.render(article.path)
+        assert status == 200, article.path
+        totals[article.generation] += 1
+        got = extract(body, MIRROR + article.path)
+        if render_text(got) == article.expected_text:
+            exact[article.generation] += 1
+        else:
+            misses.append(article.path)
+    rates = {gen: exact[gen] / totals[gen] for gen in sorted(totals)}
+    report = ", ".join(
+        f"gen {gen}: {exact[gen]}/{totals[gen]} = {rate:.1%}" for gen, rate in rates.items()
+    )
+    print(f"\nseed {seed}: exact text {report}")
+    assert set(totals) == {1, 2, 3}
+    assert all(rate >= MIN_RATE for rate in rates.values()), f"{report}; misses: {misses[:5]}"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_metadata_matches_ground_truth(seed: int) -> None:
+    site = _site(seed)
+    fields = ("title", "lead", "published", "author", "is_video", "id")
+    wrong: dict[str, list[str]] = defaultdict(list)
+    for article in site.articles:
+        got = extract(site.render(article.path)[2], MIRROR + article.path)
+        for name in fields:
+            if getattr(got, name) != getattr(article, name):
+                wrong[name].append(f"{article.path}: {getattr(got, name)!r}")
+        if got.canonical_url != article.url:
+            wrong["canonical_url"].append(f"{article.path}: {got.canonical_url}")
+        if [title for title, _url in got.related] != [title for title, _url in article.related]:
+            wrong["related"].append(article.path)
+    total = len(site.articles)
+    report = ", ".join(f"{name}: {len(paths)} wrong" for name, paths in sorted(wrong.items()))
+    print(f"\nseed {seed}: metadata of {total} articles: {report or 'all right'}")
+    limit = (1 - MIN_RATE) * total
+    assert all(len(paths) <= limit for paths in wrong.values()), {
+        name: paths[:3] for name, paths in wrong.items()
+    }

@@ -1,0 +1,146 @@
+"""`export wacz`: a WACZ that `wacz validate` accepts, listing every article with its text."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.errors import DcsError
+from crawler.replay.export import export_wacz
+
+WACZ_CLI = Path(sys.executable).with_name("wacz")
+
+
+def validate(path: Path) -> subprocess.CompletedProcess:
+    command = [str(WACZ_CLI)] if WACZ_CLI.exists() else [sys.executable, "-m", "wacz"]
+    return subprocess.run(
+        [*command, "validate", "-f", str(path)], capture_output=True, text=True, timeout=120
+    )
+
+
+def pages_of(path: Path) -> list[dict]:
+    with zipfile.ZipFile(path) as zf:
+        lines = zf.read("pages/pages.jsonl").decode("utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_export_passes_wacz_validate(small_archive, tmp_path):
+    out = tmp_path / "archive.wacz"
+    result = export_wacz(small_archive.out_dir, out)
+
+    run = validate(out)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Validation succeeded" in run.stdout
+    assert result.path == out and result.bytes == out.stat().st_size
+    assert sorted(result.warcs) == sorted(
+        p.name for p in (small_archive.out_dir / "warc").iterdir()
+    )
+
+
+def test_wacz_layout_warcs_stored_and_hashed(small_archive, tmp_path):
+    out = tmp_path / "archive.wacz"
+    export_wacz(small_archive.out_dir, out)
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        package = json.loads(zf.read("datapackage.json"))
+        digest = json.loads(zf.read("datapackage-digest.json"))
+        for info in zf.infolist():
+            if info.filename.startswith("archive/"):
+                assert info.compress_type == zipfile.ZIP_STORED, info.filename
+                source = small_archive.out_dir / "warc" / Path(info.filename).name
+                assert zf.read(info) == source.read_bytes()
+        index = zf.read("indexes/index.cdx").decode().splitlines()
+    assert {"datapackage.json", "datapackage-digest.json", "pages/pages.jsonl"} <= set(names)
+    assert package["wacz_version"] == "1.1.1"
+    assert {r["path"] for r in package["resources"]} == set(names) - {
+        "datapackage.json",
+        "datapackage-digest.json",
+    }
+    assert all(r["hash"].startswith("sha256:") for r in package["resources"])
+    assert digest["path"] == "datapackage.json" and digest["hash"].startswith("sha256:")
+    assert index == sorted(index) and len(index) == len(small_archive.captures)
+
+
+def test_pages_list_every_article_with_its_text(small_archive, tmp_path):
+    out = tmp_path / "archive.wacz"
+    result = export_wacz(small_archive.out_dir, out)
+    header, *pages = pages_of(out)
+
+    assert header["format"] == "json-pages-1.0"
+    assert {p["url"] for p in pages} == set(small_archive.articles)
+    assert result.pages == len(pages) == len(small_archive.articles)
+    seed = next(p for p in pages if p["url"] == small_archive.seed_url)
+    assert seed["title"] == small_archive.seed_title
+    assert seed["text"] == small_archive.seed_text
+    assert seed["ts"] == "2025-11-20T03:00:00Z"
+    with_text = [p for p in pages if p.get("text")]
+    assert result.pages_with_text == len(with_text) == len(small_archive.articles) - 1
+    assert all(p["url"] != small_archive.without_text for p in with_text)
+
+
+def _old_warc(path: Path) -> None:
+    body = b"<html><title>old</title></html>"
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
+        headers = StatusAndHeaders(
+            "200 OK",
+            [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
+            protocol="HTTP/1.1",
+        )
+        writer.write_record(
+            writer.create_warc_record(
+                "https://dangcongsan.vn/thoi-su/bai-cu-nam-2020-300001.html",
+                "response",
+                payload=io.BytesIO(body),
+                http_headers=headers,
+                warc_headers_dict={"WARC-Date": "2020-05-01T00:00:00Z"},
+            )
+        )
+
+
+def test_since_keeps_recent_warcs_and_the_originals_of_their_revisits(archive_copy, tmp_path):
+    old = archive_copy.out_dir / "warc" / "dcs-20200501000000000-00000-old.warc.gz"
+    _old_warc(old)
+    out = tmp_path / "recent.wacz"
+
+    everything = export_wacz(archive_copy.out_dir, tmp_path / "all.wacz")
+    recent = export_wacz(archive_copy.out_dir, out, since=date(2025, 11, 21))
+
+    assert old.name in everything.warcs
+    assert old.name not in recent.warcs
+    # The second crawl is all revisits: the first crawl's file holds their payloads.
+    assert len(recent.warcs) == 2
+    assert validate(out).returncode == 0
+    assert all("300001" not in p["url"] for p in pages_of(out)[1:])
+
+
+def test_since_after_every_capture_is_a_one_line_error(small_archive, tmp_path):
+    with pytest.raises(DcsError, match="no captures since 2030-01-01"):
+        export_wacz(small_archive.out_dir, tmp_path / "x.wacz", since=date(2030, 1, 1))
+    assert not (tmp_path / "x.wacz").exists() and not (tmp_path / "x.wacz.part").exists()
+
+
+def test_a_corrupt_warc_is_left_out_and_reported(archive_copy, tmp_path):
+    junk = archive_copy.out_dir / "warc" / "dcs-20200101000000000-00000-junk.warc.gz"
+    junk.write_bytes(b"not a warc\n" * 100)
+    out = tmp_path / "archive.wacz"
+    result = export_wacz(archive_copy.out_dir, out)
+    assert junk.name not in result.warcs
+    assert len(result.problems) == 1 and result.problems[0].startswith(junk.name)
+    assert validate(out).returncode == 0
+
+
+def test_bad_output_paths_are_one_line_errors(small_archive, tmp_path):
+    with pytest.raises(DcsError, match=r"\.wacz"):
+        export_wacz(small_archive.out_dir, tmp_path / "archive.zip")
+    with pytest.raises(DcsError, match="does not exist"):
+        export_wacz(small_archive.out_dir, tmp_path / "no" / "such" / "archive.wacz")

@@ -1,0 +1,227 @@
+"""WarcWriter (files, rotation, locations) and recover() after a simulated crash."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.warcwriter import WARCWriter
+
+from crawler.errors import DcsError
+from crawler.warc import records
+from crawler.warc.writer import WarcWriter, recover, whole_records_end
+
+BIN = Path(sys.executable).parent
+NAME = re.compile(r"^dcs-\d{17}-(\d{5})-[A-Za-z0-9.-]+\.warc\.gz$")
+
+
+def exchange(n: int, size: int = 200) -> list:
+    """A response + request pair for page n, with an incompressible body of about size bytes."""
+    url = f"http://127.0.0.1/page-{n}"
+    body = (f"{n}".encode() + bytes(range(256)) * (size // 256 + 1))[:size]
+    body = gzip.compress(body) if n % 2 else body
+    http = records.HttpResponse(
+        "HTTP/1.1", 200, "OK", [(b"Content-Length", str(len(body)).encode())], body
+    )
+    date = records.warc_date()
+    response = records.response_record(url, http, date=date)
+    request = records.request_record(
+        url,
+        records.HttpRequest("GET", f"/page-{n}", [(b"Host", b"127.0.0.1")]),
+        date=date,
+        concurrent_to=records.record_id(response),
+    )
+    return [response, request]
+
+
+def read_all(path: Path) -> list:
+    with open(path, "rb") as stream:
+        return [
+            (record.rec_type, record.rec_headers, stream_offset)
+            for record, stream_offset in _iterate(stream)
+        ]
+
+
+def _iterate(stream):
+    iterator = ArchiveIterator(stream)
+    for record in iterator:
+        yield record, iterator.get_record_offset()
+
+
+def warcio_check(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "warcio"), "check", "-v", str(path)], capture_output=True, text=True
+    )
+
+
+def test_records_land_in_a_named_file_renamed_on_close(tmp_path):
+    writer = WarcWriter(tmp_path, warcinfo_fields={"operator": "test"})
+    locations = writer.write_all(exchange(1))
+    [open_file] = list(tmp_path.iterdir())
+    assert open_file.name.endswith(".warc.gz.open")
+    assert NAME.match(locations[0].filename) and open_file.name == locations[0].filename + ".open"
+    assert writer.current_filename == locations[0].filename
+    final = writer.close()
+    assert final == locations[0].filename and writer.files == [final]
+    assert [p.name for p in tmp_path.iterdir()] == [final]
+    kinds = [kind for kind, _, _ in read_all(tmp_path / final)]
+    assert kinds == ["warcinfo", "response", "request"]
+    info = read_all(tmp_path / final)[0][1]
+    assert info["WARC-Filename"] == final
+
+
+def test_locations_point_at_whole_gzip_members(tmp_path):
+    with WarcWriter(tmp_path) as writer:
+        groups = [writer.write_all(exchange(n)) for n in range(3)]
+    for group in groups:
+        for location in group:
+            with open(tmp_path / location.filename, "rb") as file:
+                file.seek(location.offset)
+                member = file.read(location.length)
+            inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+            text = inflater.decompress(member)
+            assert inflater.eof and inflater.unused_data == b""
+            assert f"WARC-Record-ID: {location.record_id}\r\n".encode() in text
+    # and the offsets are the ones warcio finds
+    found = {h["WARC-Record-ID"]: off for _, h, off in read_all(tmp_path / groups[0][0].filename)}
+    assert all(found[loc.record_id] == loc.offset for group in groups for loc in group)
+
+
+def test_files_rotate_at_max_size_between_groups(tmp_path):
+    writer = WarcWriter(tmp_path, max_size=3000)
+    locations = [writer.write_all(exchange(n, size=700)) for n in range(8)]
+    writer.close()
+    files = sorted(tmp_path.iterdir())
+    assert len(files) >= 3
+    serials = [int(NAME.match(p.name).group(1)) for p in files]
+    assert serials == list(range(len(files)))
+    for response, request in locations:
+        assert response.filename == request.filename  # a pair never splits
+        assert request.offset == response.offset + response.length
+    for path in files:
+        kinds = [kind for kind, _, _ in read_all(path)]
+        assert kinds[0] == "warcinfo" and kinds.count("warcinfo") == 1
+        assert kinds[1:] == ["response", "request"] * ((len(kinds) - 1) // 2)
+        assert path.stat().st_size <= 3000 or len(kinds) == 3  # over only for a lone group
+
+
+def test_serial_continues_after_existing_files(tmp_path):
+    (tmp_path / "dcs-20240101000000000-00041-old.warc.gz").write_bytes(b"")
+    (tmp_path / "other-20240101000000000-00099-old.warc.gz").write_bytes(b"")
+    with WarcWriter(tmp_path) as writer:
+        [location, _] = writer.write_all(exchange(1))
+    assert NAME.match(location.filename).group(1) == "00042"
+
+
+def test_nothing_written_leaves_no_file(tmp_path):
+    WarcWriter(tmp_path).close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_directory_is_a_one_line_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(DcsError) as error:
+        WarcWriter(blocker / "warc")
+    assert "\n" not in str(error.value) and "a-file" in str(error.value)
+
+
+def test_bad_prefix_is_refused(tmp_path):
+    with pytest.raises(DcsError):
+        WarcWriter(tmp_path, prefix="../x")
+
+
+def test_written_files_pass_warcio_check_and_cdxj_indexer(tmp_path):
+    with WarcWriter(tmp_path) as writer:
+        for n in range(3):
+            writer.write_all(exchange(n))
+        writer.write(
+            records.conversion_record("http://127.0.0.1/page-1", "văn bản", refers_to="<x>")
+        )
+    [path] = list(tmp_path.iterdir())
+    checked = warcio_check(path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count("digest pass") == 1 + 6 + 1
+    index = subprocess.run(
+        [str(BIN / "cdxj-indexer"), str(path)], capture_output=True, text=True, check=True
+    )
+    urls = sorted(json.loads(line.split(" ", 2)[2])["url"] for line in index.stdout.splitlines())
+    assert urls == [f"http://127.0.0.1/page-{n}" for n in range(3)]
+
+
+# -- crash and recovery --------------------------------------------------------------------
+def crashed_copy(tmp_path: Path, tail: bytes) -> tuple[Path, int, int]:
+    """A .open file as a crash leaves it: whole records, then tail. (path, whole size, records)"""
+    live = tmp_path / "live"
+    writer = WarcWriter(live)
+    for n in range(3):
+        writer.write_all(exchange(n))
+    [open_file] = list(live.iterdir())
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    copy = crashed / open_file.name
+    shutil.copyfile(open_file, copy)
+    writer.close()
+    whole = copy.stat().st_size
+    with open(copy, "ab") as file:
+        file.write(tail)
+    return copy, whole, 7
+
+
+def half_member() -> bytes:
+    """The first half of one record's gzip member: a write cut short by the crash."""
+    out = BytesIO()
+    WARCWriter(out, gzip=True, warc_version="1.1").write_record(exchange(9)[0])
+    return out.getvalue()[: len(out.getvalue()) // 2]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [half_member(), b"\x00garbage that is no gzip at all", b""],
+    ids=["half-gzip-member", "garbage", "clean"],
+)
+def test_recover_cuts_after_last_whole_record_and_renames(tmp_path, tail):
+    copy, whole, count = crashed_copy(tmp_path, tail)
+    done = recover(copy.parent)
+    final = copy.with_name(copy.name.removesuffix(".open"))
+    assert len(done) == 1 and final.name in done[0]
+    assert not copy.exists() and final.stat().st_size == whole
+    assert whole_records_end(final) == (whole, count)
+    assert warcio_check(final).returncode == 0
+    assert [kind for kind, _, _ in read_all(final)][-2:] == ["response", "request"]
+
+
+def test_recover_drops_a_corrupted_last_member(tmp_path):
+    copy, whole, count = crashed_copy(tmp_path, b"")
+    data = bytearray(copy.read_bytes())
+    data[-10] ^= 0xFF  # inside the last member: its CRC no longer matches
+    copy.write_bytes(bytes(data))
+    recover(copy.parent)
+    final = copy.with_name(copy.name.removesuffix(".open"))
+    end, kept = whole_records_end(final)
+    assert kept == count - 1 and final.stat().st_size == end < whole
+    assert warcio_check(final).returncode == 0
+
+
+def test_recover_removes_a_file_without_a_whole_record(tmp_path):
+    broken = tmp_path / "dcs-20240101000000000-00000-h.warc.gz.open"
+    broken.write_bytes(half_member())
+    [line] = recover(tmp_path)
+    assert line.startswith("removed") and list(tmp_path.iterdir()) == []
+
+
+def test_recover_leaves_closed_files_alone(tmp_path):
+    with WarcWriter(tmp_path) as writer:
+        writer.write_all(exchange(1))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert recover(tmp_path) == [] and recover(tmp_path / "missing") == []
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

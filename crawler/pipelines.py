@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +19,17 @@ from crawler.warc.records import conversion_record
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class ArticlePage:
+    """An archived article page on its way to becoming text (the spider's item)."""
+
+    url: str
+    canonical: str
+    fetched_at: datetime
+    html: bytes = field(repr=False)  # kept out of log lines
+    warc: dict | None = None
+
+
 class ArticleTextPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -30,31 +41,28 @@ class ArticleTextPipeline:
     def from_crawler(cls, crawler: Crawler) -> ArticleTextPipeline:
         return cls(crawler)
 
-    def process_item(self, item: dict, spider=None) -> dict:
-        url = item["url"]
+    def process_item(self, item: ArticlePage, spider=None) -> dict:
+        url = item.url
         try:
-            article = extract(item["html"], url)
+            article = extract(item.html, url)
         except ExtractionError as exc:
             self.stats.inc_value("dcs/articles/failed")
             failures = self.stats.get_value("dcs/extraction_failures", [])
             self.stats.set_value("dcs/extraction_failures", [*failures, {"url": url, "reason": str(exc)}])
             raise DropItem(f"no text from {url}: {exc}") from exc
         text = render_text(article)
-        fetched_at = item.get("fetched_at") or datetime.now().astimezone().isoformat()
         written = write_article(
-            article, self.text_root, url=url, fetched_at=fetched_at, warc=item.get("warc")
+            article, self.text_root, url=url, fetched_at=item.fetched_at, warc=item.warc
         )
-        warc = item.get("warc")
         writer = getattr(self.crawler, "warc_writer", None)
-        if writer is not None and warc:
-            writer.write(
-                conversion_record(url, text.encode("utf-8"), refers_to=warc["record_id"])
-            )
-        sha1 = hashlib.sha1(text.encode("utf-8")).hexdigest()
-        self.state.record_text(item["canonical"], sha1, str(written.text_path))
+        if writer is not None and item.warc:
+            # A revisit record carries no body: the text refers to the capture it repeats.
+            source = item.warc.get("refers_to") or item.warc["record_id"]
+            writer.write(conversion_record(url, text.encode("utf-8"), refers_to=source))
+        self.state.record_text(item.canonical, written.sha1, str(written.text))
         self.stats.inc_value("dcs/articles")
         if article.method == "generic":
             self.stats.inc_value("dcs/articles/generic")
         if article.is_video or not article.paragraphs:
             self.stats.inc_value("dcs/articles/no_body")
-        return {"url": url, "id": article.id, "title": article.title, "text": str(written.text_path)}
+        return {"url": url, "id": article.id, "text": str(written.text), "status": written.status}

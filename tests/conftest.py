@@ -11,6 +11,7 @@ a real crawl of the replica as long as the SmallArchive fields stay filled in.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import http.client
 import io
 import json
@@ -231,26 +232,35 @@ def _requisites(page_url: str, html_bytes: bytes) -> list[str]:
 
 
 def _write_text(out: Path, article, capture: Capture) -> None:
-    """The text file + sidecar the extraction step would write for this capture."""
-    published = article.published
-    day = published.astimezone(timezone_vn()).strftime("%Y/%m/%d")
+    """The text file + sidecar the extraction step writes (crawler.extract.output's shape)."""
+    day = article.published.astimezone(timezone_vn()).strftime("%Y/%m/%d")
     folder = out / "text" / day
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{article.id}.txt").write_text(article.expected_text, encoding="utf-8")
+    data = article.expected_text.encode("utf-8")
+    (folder / f"{article.id}.txt").write_bytes(data)
+    warc = {
+        "filename": capture.filename,
+        "offset": capture.offset,
+        "length": capture.length,
+        "record_id": capture.record_id,
+    }
+    fetched_at = _warc_date(_dt(capture.timestamp))
+    sha1 = hashlib.sha1(data).hexdigest()
     sidecar = {
         "url": capture.url,
         "canonical_url": article.url,
+        "id": article.id,
         "title": article.title,
-        "published": published.isoformat(),
-        "warc": {
-            "filename": capture.filename,
-            "offset": capture.offset,
-            "length": capture.length,
-            "record_id": capture.record_id,
-        },
+        "published": article.published.isoformat(),
+        "fetched_at": fetched_at,
+        "sha1": sha1,
+        "warc": warc,
+        "versions": [
+            {"fetched_at": fetched_at, "sha1": sha1, "file": f"{article.id}.txt", "warc": warc}
+        ],
     }
     (folder / f"{article.id}.json").write_text(
-        json.dumps(sidecar, ensure_ascii=False, indent=1), encoding="utf-8"
+        json.dumps(sidecar, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
 
 

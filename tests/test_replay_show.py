@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import json
 import zlib
 
 import pytest
@@ -127,6 +128,29 @@ def test_revisits_show_the_original_payload_and_their_own_headers(small_archive)
     headers, body = _raw_block(small_archive, original).split(b"\r\n\r\n", 1)
     assert css == _decode(headers, body) and css
     assert show(out, revisit.url, at=revisit.timestamp, part="headers").startswith(b"HTTP/1.1 304")
+
+
+def test_text_of_an_older_capture_is_its_kept_version(archive_copy):
+    """A sidecar lists every text with its capture: show picks the one of the capture asked."""
+    out = archive_copy.out_dir
+    [sidecar] = list(out.glob(f"text/*/*/*/{archive_copy.seed_id}.json"))
+    data = json.loads(sidecar.read_text())
+    old_file = f"{archive_copy.seed_id}.{archive_copy.seed_timestamp}.txt"
+    (sidecar.parent / old_file).write_text("older text", encoding="utf-8")
+    newer = {"filename": "dcs-later.warc.gz", "offset": 0, "length": 1, "record_id": "<urn:x>"}
+    data["versions"] = [
+        {**data["versions"][0], "file": old_file},
+        {
+            "fetched_at": "2026-01-01T00:00:00Z",
+            "sha1": "0",
+            "file": sidecar.stem + ".txt",
+            "warc": newer,
+        },
+    ]
+    data["warc"] = newer
+    sidecar.write_text(json.dumps(data))
+
+    assert show(out, archive_copy.seed_url, at=archive_copy.seed_timestamp) == b"older text"
 
 
 @pytest.mark.skipif(

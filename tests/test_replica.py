@@ -23,7 +23,9 @@ from crawler.replica import FaultPlan, FaultSpecError, ReplicaServer, ReplicaSit
 from crawler.replica.model import path_id
 from crawler.site import Kind, Site, generation
 
-SEED_PATH = "/ha-noi--quang-ninh-thuc-day-hop-tac-phat-trien-chat-che-tren-nhieu-linh-vuc-post531379.html"
+SEED_PATH = (
+    "/ha-noi--quang-ninh-thuc-day-hop-tac-phat-trien-chat-che-tren-nhieu-linh-vuc-post531379.html"
+)
 SEED_TEXT = resources.files("crawler.replica").joinpath("data/seed-article.txt").read_bytes()
 LIVE = "https://dangcongsan.vn"
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -137,7 +139,9 @@ def test_seed_page_holds_its_text_in_gen2_markup(site: ReplicaSite, server: Repl
 # -- every URL form of SITE.md ---------------------------------------------------------------
 
 
-def test_every_url_in_the_inventory_is_served_as_its_kind(site: ReplicaSite, server: ReplicaServer) -> None:
+def test_every_url_in_the_inventory_is_served_as_its_kind(
+    site: ReplicaSite, server: ReplicaServer
+) -> None:
     urls = site.urls()
     expected = {
         "home": 200, "article": 200, "video": 200, "redirect": 301, "list": 200,
@@ -176,7 +180,9 @@ def test_article_urls_of_three_generations_classify_as_site_py_says(site: Replic
     assert any("--" in a.slug for a in site.articles)
 
 
-def test_old_urls_redirect_301_to_the_newer_generation(site: ReplicaSite, server: ReplicaServer) -> None:
+def test_old_urls_redirect_301_to_the_newer_generation(
+    site: ReplicaSite, server: ReplicaServer
+) -> None:
     moves = {(generation(LIVE + old), a.generation) for a in site.articles for old in a.old_paths}
     assert {(1, 2), (2, 3)} <= moves
     for a in site.articles:
@@ -207,11 +213,23 @@ def test_each_generation_uses_its_markup(site: ReplicaSite) -> None:
             assert tree.cssselect(selector), (a.path, selector)
         assert tree.xpath("//meta[@property='og:url']/@content") == [a.url]
         assert tree.xpath("//link[@rel='canonical']/@href") == [a.url]
-    dates = [doc(site, a.path).cssselect("span.lbPublishedDate")[0].text for a in site.articles if a.generation == 1]
+    dates = [
+        doc(site, a.path).cssselect("span.lbPublishedDate")[0].text
+        for a in site.articles
+        if a.generation == 1
+    ]
     assert all(re.fullmatch(r"(Thứ \w+|Chủ Nhật), \d\d/\d\d/\d{4} \d\d:\d\d", d) for d in dates)
-    times = [doc(site, a.path).cssselect("span.detail__time")[0].text for a in site.articles if a.generation == 3]
+    times = [
+        doc(site, a.path).cssselect("span.detail__time")[0].text
+        for a in site.articles
+        if a.generation == 3
+    ]
     assert all(re.fullmatch(r"\d\d/\d\d/\d{4} - \d\d:\d\d", t) for t in times)
-    cut = [a for a in site.articles if a.generation == 3 and a.markup.cut_og_title and len(a.title) > 45]
+    cut = [
+        a
+        for a in site.articles
+        if a.generation == 3 and a.markup.cut_og_title and len(a.title) > 45
+    ]
     assert cut
     og = doc(site, cut[0].path).xpath("//meta[@property='og:title']/@content")[0]
     assert og.endswith("...") and og != cut[0].title
@@ -309,7 +327,9 @@ def test_generated_dates_fall_in_their_generation(site: ReplicaSite) -> None:
 def test_every_generated_link_target_exists(site: ReplicaSite) -> None:
     rules = Site("http://127.0.0.1:9")
     urls = site.urls()
-    pages = [p for kind in ("home", "article", "video", "list", "tag", "search") for p in urls[kind]]
+    pages = [
+        p for kind in ("home", "article", "video", "list", "tag", "search") for p in urls[kind]
+    ]
     dead, checked = set(urls["dead"]), set()
     offsite = set()
     for page in pages:
@@ -340,7 +360,11 @@ def test_css_and_js_and_images_are_real(site: ReplicaSite, server: ReplicaServer
         status, headers, body = fetch(server, path)
         kind = "text/css" if path.endswith(".css") else "application/javascript"
         assert status == 200 and headers["content-type"].startswith(kind) and body
-    magic = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/gif": b"GIF89a"}
+    magic = {
+        "image/jpeg": b"\xff\xd8\xff",
+        "image/png": b"\x89PNG\r\n\x1a\n",
+        "image/gif": b"GIF89a",
+    }
     seen = set()
     for path in site.urls()["image"]:
         status, headers, body = fetch(server, path, headers={"Accept-Encoding": "gzip"})
@@ -371,9 +395,13 @@ def test_category_lists_paginate_and_end_as_the_site_does(site: ReplicaSite) -> 
             seen = []
             for n in range(1, last + 1):
                 tree = doc(site, base if n == 1 else f"{base}?page={n}")
-                titles = tree.xpath("//div[@class='w-list']//div[@class='pcontent3']/a[@class='item-title']")
+                titles = tree.xpath(
+                    "//div[@class='w-list']//div[@class='pcontent3']/a[@class='item-title']"
+                )
                 assert len(titles) == (10 if n < last else len(stories) - 10 * (last - 1))
-                assert len(tree.xpath("//div[@class='w-list']//div[@class='i-date']")) == len(titles)
+                assert len(tree.xpath("//div[@class='w-list']//div[@class='i-date']")) == len(
+                    titles
+                )
                 seen += [t.text for t in titles]
             assert sorted(seen) == sorted(a.title for a in stories)
             page1 = doc(site, base).xpath("//a[@class='item-title']/text()")
@@ -396,10 +424,14 @@ def test_tag_pages_paginate_without_end(site: ReplicaSite) -> None:
 def test_home_lists_the_newest_first(site: ReplicaSite) -> None:
     tree = doc(site, "/")
     newest = sorted((a for a in site.articles if not a.is_video), key=lambda a: a.published)[-1]
-    assert tree.xpath("//section[@class='latest']//a[@class='item-title']/text()")[0] == newest.title
+    assert (
+        tree.xpath("//section[@class='latest']//a[@class='item-title']/text()")[0] == newest.title
+    )
 
 
-def test_robots_disallows_search_which_every_page_links_to(site: ReplicaSite, server: ReplicaServer) -> None:
+def test_robots_disallows_search_which_every_page_links_to(
+    site: ReplicaSite, server: ReplicaServer
+) -> None:
     status, headers, body = fetch(server, "/robots.txt")
     text = body.decode()
     assert status == 200 and headers["content-type"].startswith("text/plain")
@@ -411,16 +443,24 @@ def test_robots_disallows_search_which_every_page_links_to(site: ReplicaSite, se
         assert tree.xpath("//a[starts-with(@href, '/page/search?keyword=')]")
 
 
-def test_sitemap_index_and_children_plain_and_gzipped(site: ReplicaSite, server: ReplicaServer) -> None:
+def test_sitemap_index_and_children_plain_and_gzipped(
+    site: ReplicaSite, server: ReplicaServer
+) -> None:
     status, _headers, body = fetch(server, "/sitemap.xml")
     index = ET.fromstring(body)
     locs = [e.text for e in index.iter(f"{SITEMAP_NS}loc")]
-    assert status == 200 and locs and all(re.search(r"sitemap-\d{4}-\d\d\.xml(\.gz)?$", u) for u in locs)
+    assert (
+        status == 200
+        and locs
+        and all(re.search(r"sitemap-\d{4}-\d\d\.xml(\.gz)?$", u) for u in locs)
+    )
     gz = [u for u in locs if u.endswith(".gz")]
     assert gz and len(gz) < len(locs)
     listed = {}
     for loc in locs:
-        status, headers, data = fetch(server, urlsplit(loc).path, headers={"Accept-Encoding": "gzip"})
+        status, headers, data = fetch(
+            server, urlsplit(loc).path, headers={"Accept-Encoding": "gzip"}
+        )
         assert status == 200
         if loc.endswith(".gz"):
             assert headers["content-type"] in ("application/x-gzip", "application/gzip")
@@ -494,7 +534,9 @@ def test_head_gives_the_headers_without_a_body(server: ReplicaServer) -> None:
     get = fetch(server, SEED_PATH)
     status, headers, body = fetch(server, SEED_PATH, method="HEAD")
     assert status == 200 and body == b""
-    assert headers["content-length"] == get[1]["content-length"] and headers["etag"] == get[1]["etag"]
+    assert (
+        headers["content-length"] == get[1]["content-length"] and headers["etag"] == get[1]["etag"]
+    )
 
 
 def test_conditional_requests_get_304(server: ReplicaServer) -> None:
@@ -504,7 +546,10 @@ def test_conditional_requests_get_304(server: ReplicaServer) -> None:
     assert status == 304 and body == b"" and got["etag"] == etag
     assert fetch(server, SEED_PATH, headers={"If-None-Match": '"other"'})[0] == 200
     assert fetch(server, SEED_PATH, headers={"If-Modified-Since": modified})[0] == 304
-    assert fetch(server, SEED_PATH, headers={"If-Modified-Since": "Fri, 09 Aug 2019 00:00:00 GMT"})[0] == 200
+    assert (
+        fetch(server, SEED_PATH, headers={"If-Modified-Since": "Fri, 09 Aug 2019 00:00:00 GMT"})[0]
+        == 200
+    )
     # If-None-Match wins over If-Modified-Since
     both = {"If-None-Match": '"other"', "If-Modified-Since": modified}
     assert fetch(server, SEED_PATH, headers=both)[0] == 200
@@ -520,7 +565,9 @@ def test_log_has_the_digest_of_the_body_as_sent(server: ReplicaServer) -> None:
     assert plain.sha1 == hashlib.sha1(body_plain).hexdigest() and plain.bytes == len(body_plain)
     assert gz.chunked and gz.gzip
     assert gz.sha1 == hashlib.sha1(dechunk(body_gz)[0]).hexdigest()
-    assert gz.request_headers["Accept-Encoding"] == "gzip" and gz.headers["Content-Encoding"] == "gzip"
+    assert (
+        gz.request_headers["Accept-Encoding"] == "gzip" and gz.headers["Content-Encoding"] == "gzip"
+    )
     assert gz.fault is None and gz.time >= plain.time
 
 
@@ -638,7 +685,10 @@ def test_clock_adds_new_articles_and_edits_old_ones() -> None:
         assert site.render(a.path)[0] == 200 and a.key not in before
     newest = max(new, key=lambda a: a.published)
     assert newest.published == site.now
-    assert doc(site, "/").xpath("//section[@class='latest']//a[@class='item-title']/text()")[0] == newest.title
+    assert (
+        doc(site, "/").xpath("//section[@class='latest']//a[@class='item-title']/text()")[0]
+        == newest.title
+    )
     listing = doc(site, f"/{newest.section.slug}").xpath("//a[@class='item-title']/text()")
     assert listing[0] == newest.title
     assert ET.fromstring(site.render("/rss")[2]).findtext("channel/item/title") == newest.title
@@ -659,11 +709,20 @@ def test_clock_adds_new_articles_and_edits_old_ones() -> None:
 
 def _whole_site(site: ReplicaSite) -> dict[str, bytes]:
     urls = site.urls()
-    return {p: site.render(p)[2] for kind, paths in urls.items() if kind not in ("dead", "offsite") for p in paths}
+    return {
+        p: site.render(p)[2]
+        for kind, paths in urls.items()
+        if kind not in ("dead", "offsite")
+        for p in paths
+    }
 
 
 def test_same_seed_same_site_other_seed_other_site() -> None:
-    one, two, other = ReplicaSite(seed=3, per_generation=15), ReplicaSite(seed=3, per_generation=15), ReplicaSite(seed=4, per_generation=15)
+    one, two, other = (
+        ReplicaSite(seed=3, per_generation=15),
+        ReplicaSite(seed=3, per_generation=15),
+        ReplicaSite(seed=4, per_generation=15),
+    )
     assert _whole_site(one) == _whole_site(two)
     one.advance(2)
     two.advance(2)
@@ -674,7 +733,17 @@ def test_same_seed_same_site_other_seed_other_site() -> None:
 
 def test_python_m_crawler_replica_prints_its_base_url() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "crawler.replica", "--port", "0", "--seed", "2", "--per-generation", "5"],
+        [
+            sys.executable,
+            "-m",
+            "crawler.replica",
+            "--port",
+            "0",
+            "--seed",
+            "2",
+            "--per-generation",
+            "5",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -691,7 +760,9 @@ def test_python_m_crawler_replica_prints_its_base_url() -> None:
         process.terminate()
         process.wait(timeout=10)
     bad = subprocess.run(
-        [sys.executable, "-m", "crawler.replica", "--faults", "503=7"], capture_output=True, text=True
+        [sys.executable, "-m", "crawler.replica", "--faults", "503=7"],
+        capture_output=True,
+        text=True,
     )
     assert bad.returncode == 2 and bad.stderr.startswith("dcs: error: ")
 

@@ -84,6 +84,8 @@ def export_wacz(
             digest = {"path": "datapackage.json", "hash": "sha256:" + _sha256(package)}
             _add_bytes(zf, "datapackage-digest.json", _json_bytes(digest))
         os.replace(tmp, dest)
+    except OSError as exc:  # a full disk, a folder we may not write to
+        raise DcsError(f"cannot write {dest}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
     result.bytes = dest.stat().st_size
@@ -195,19 +197,20 @@ def _add_pages(zf: zipfile.ZipFile, out: Path, chosen: set[str]) -> tuple[dict, 
         header["hasText"] = True
         writer.write(_json_line(header))
         for sidecar in iter_sidecars(out):
-            where = (sidecar.warc.get("filename"), _int(sidecar.warc.get("offset")))
-            if where not in captures:
-                continue  # its capture is not in this WACZ
-            url, ts = captures[where]
-            page = {"id": f"{ts}/{url}", "url": url, "ts": timestamp_to_iso_date(ts)}
-            if sidecar.title:
-                page["title"] = sidecar.title
-            if sidecar.text_path.exists():
-                page["text"] = sidecar.text_path.read_text(encoding="utf-8")
-                with_text += 1
-            writer.write(_json_line(page))
-            covered.add(where)
-            pages += 1
+            for version in sidecar.versions:  # each kept text, at the capture it came from
+                where = (version.warc.get("filename"), _int(version.warc.get("offset")))
+                if where not in captures or where in covered:
+                    continue  # its capture is not in this WACZ
+                url, ts = captures[where]
+                page = {"id": f"{ts}/{url}", "url": url, "ts": timestamp_to_iso_date(ts)}
+                if sidecar.title:
+                    page["title"] = sidecar.title
+                if version.text_path is not None and version.text_path.exists():
+                    page["text"] = version.text_path.read_text(encoding="utf-8")
+                    with_text += 1
+                writer.write(_json_line(page))
+                covered.add(where)
+                pages += 1
         for url, ts, filename, offset in article_captures:
             if (filename, offset) not in covered:  # an article with no text file (yet)
                 page = {"id": f"{ts}/{url}", "url": url, "ts": timestamp_to_iso_date(ts)}

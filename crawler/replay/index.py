@@ -76,6 +76,14 @@ def build_index(out_dir: str | os.PathLike) -> IndexResult:
     out = Path(out_dir)
     if not out.is_dir():
         raise DcsError(f"archive folder {out} does not exist")
+    try:
+        return _build(out)
+    except OSError as exc:  # a read-only archive, a full disk...
+        where = exc.filename or out / INDEX_DIR
+        raise DcsError(f"cannot update the index: {where}: {exc.strerror or exc}") from None
+
+
+def _build(out: Path) -> IndexResult:
     idx_dir = out / INDEX_DIR
     (idx_dir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
     result = IndexResult(index_path=idx_dir / INDEX_FILE)
@@ -144,7 +152,7 @@ def parse_line(line: str) -> tuple[str, str, dict] | None:
 
 def _index_one(path: Path, part: Path) -> tuple[int, str | None]:
     """Index one WARC into its sorted part file; what could be read is kept even on error."""
-    tmp = part.with_name(part.name + ".tmp")
+    tmp = _tmp_beside(part)
     problem = None
     with open(tmp, "w", encoding="utf-8") as fh:
         indexer = CDXJIndexer(fh, [str(path)], records=INDEXED_RECORDS)
@@ -214,7 +222,7 @@ def _one_line(exc: Exception) -> str:
 
 def _merge(parts: list[Path], dest: Path) -> int:
     """Merge sorted part files into dest by streaming; returns the number of lines."""
-    tmp = dest.with_name(dest.name + ".tmp")
+    tmp = _tmp_beside(dest)
     count = 0
     with ExitStack() as stack:
         inputs = [stack.enter_context(open(p, encoding="utf-8")) for p in parts if p.exists()]
@@ -287,6 +295,11 @@ def _load_manifest(path: Path) -> dict[str, dict]:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = _tmp_beside(path)
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _tmp_beside(path: Path) -> Path:
+    # Per process: `replay serve` and `replay show` may update the index at the same time.
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -25,7 +25,7 @@ from warcio.timeutils import (
 
 from crawler.errors import DcsError
 from crawler.replay.index import build_index, index_path, iter_index, parse_line
-from crawler.replay.sidecars import Sidecar, iter_sidecars
+from crawler.replay.sidecars import iter_sidecars
 from crawler.site import Site, article_id
 
 PARTS = ("text", "html", "headers")
@@ -81,7 +81,12 @@ class _Record:
 
 def find_captures(out_dir: str | os.PathLike, url_or_id: str) -> list[CaptureInfo]:
     """All captures of an article, by URL (any variant of it) or by article ID, oldest first."""
-    build_index(out_dir)  # cheap when nothing changed; keeps show in step with new WARCs
+    try:
+        build_index(out_dir)  # cheap when nothing changed; keeps show in step with new WARCs
+    except DcsError:
+        if not index_path(out_dir).exists():
+            raise
+        # A read-only archive: the index that is there is still worth reading.
     query = url_or_id.strip()
     if not query:
         raise DcsError("give a URL or an article ID")
@@ -264,9 +269,9 @@ def _text_of(
     out_dir: str | os.PathLike, capture: CaptureInfo, record_ids: set[str], html: bytes
 ) -> bytes:
     """The text file written for this capture, else the text extracted from it now."""
-    sidecar = _sidecar_for(out_dir, capture, record_ids)
-    if sidecar is not None and sidecar.text_path.exists():
-        return sidecar.text_path.read_bytes()
+    text_path = _text_file_for(out_dir, capture, record_ids)
+    if text_path is not None:
+        return text_path.read_bytes()
     try:
         from crawler.extract import extract, render_text
     except ImportError:
@@ -280,17 +285,21 @@ def _text_of(
     return render_text(article).encode("utf-8")
 
 
-def _sidecar_for(
+def _text_file_for(
     out_dir: str | os.PathLike, capture: CaptureInfo, record_ids: set[str]
-) -> Sidecar | None:
+) -> Path | None:
+    """The kept text whose sidecar entry names this capture's record (or its original)."""
     ident = article_id(capture.url)
     sidecars = iter_sidecars(out_dir, ident) if ident else iter_sidecars(out_dir)
     for sidecar in sidecars:
-        warc = sidecar.warc
-        if warc.get("record_id") in record_ids:
-            return sidecar
-        if warc.get("filename") == capture.filename and _int(warc.get("offset")) == capture.offset:
-            return sidecar
+        for version in reversed(sidecar.versions):
+            warc = version.warc
+            same = warc.get("record_id") in record_ids or (
+                warc.get("filename") == capture.filename
+                and _int(warc.get("offset")) == capture.offset
+            )
+            if same and version.text_path is not None and version.text_path.exists():
+                return version.text_path
     return None
 
 

@@ -18,6 +18,7 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 
+from crawler.pipelines import ArticlePage
 from crawler.site import Kind, Site
 from crawler.state import CrawlState, RevisitPolicy
 
@@ -197,14 +198,14 @@ class DangcongsanSpider(scrapy.Spider):
         self.state.done(response.meta["canonical"])
         if response.status != 200 or not hasattr(response, "xpath"):
             return
-        yield {
-            "url": response.url,
-            "canonical": response.meta["canonical"],
-            "html": response.body,
-            "encoding": response.encoding,
-            "fetched_at": response.meta.get("warc", {}).get("date"),
-            "warc": response.meta.get("warc"),
-        }
+        warc = response.meta.get("warc")
+        yield ArticlePage(
+            url=response.url,
+            canonical=response.meta["canonical"],
+            fetched_at=fetched_at(warc),
+            html=response.body,
+            warc=warc,
+        )
         if self.requisites:
             yield from self.requisite_requests(response)
         yield from self.follow_links(response)
@@ -263,6 +264,13 @@ class DangcongsanSpider(scrapy.Spider):
             return entries
         newest = sorted(entries, key=lambda e: sitemap_month(*e), reverse=True)
         return newest[: self.recent_sitemaps]
+
+
+def fetched_at(warc: dict | None) -> datetime:
+    """When the page was fetched: the WARC-Date of its record, else now."""
+    if warc and warc.get("date"):
+        return datetime.fromisoformat(warc["date"].replace("Z", "+00:00"))
+    return datetime.now(timezone.utc)
 
 
 def parse_lastmod(value: str | None) -> datetime | None:

@@ -26,12 +26,31 @@ def add_out(parser: argparse.ArgumentParser) -> None:
 
 def add_crawl_options(parser: argparse.ArgumentParser) -> None:
     add_out(parser)
-    parser.add_argument("--base-url", metavar="URL", help="site or mirror to crawl (default: https://dangcongsan.vn)")
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="site or mirror to crawl (default: https://dangcongsan.vn)",
+    )
     parser.add_argument("--max-articles", type=int, metavar="N", help="stop after N articles")
-    parser.add_argument("--since", metavar="YYYY-MM-DD", help="backfill down to this day; stop paging lists older than it")
-    parser.add_argument("--full", action="store_true", help="ignore earlier runs: fetch everything again")
-    parser.add_argument("--no-requisites", action="store_true", help="do not archive images, CSS and JS of articles")
-    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE", help="set a Scrapy setting (repeatable)")
+    parser.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="backfill down to this day; stop paging lists older than it",
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="ignore earlier runs: fetch everything again"
+    )
+    parser.add_argument(
+        "--no-requisites", action="store_true", help="do not archive images, CSS and JS of articles"
+    )
+    parser.add_argument(
+        "-s",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a Scrapy setting (repeatable)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to the terminal instead of OUT/logs/")  # fmt: skip
 
 
@@ -129,7 +148,9 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
 
-    crawl = commands.add_parser("crawl", help="crawl the site into WARC files and text (incremental)")
+    crawl = commands.add_parser(
+        "crawl", help="crawl the site into WARC files and text (incremental)"
+    )
     add_crawl_options(crawl)
     crawl.set_defaults(handler=cmd_crawl)
 
@@ -151,7 +172,9 @@ def build_parser() -> Parser:
     index.set_defaults(handler=cmd_index)
 
     replay = commands.add_parser("replay", help="serve, list or show archived captures")
-    replay_commands = replay.add_subparsers(dest="replay_command", metavar="ACTION", parser_class=Parser)
+    replay_commands = replay.add_subparsers(
+        dest="replay_command", metavar="ACTION", parser_class=Parser
+    )
     replay_commands.required = True
     serve = replay_commands.add_parser("serve", help="serve the archive with pywb")
     add_out(serve)

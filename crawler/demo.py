@@ -30,7 +30,9 @@ def run_demo(out_dir: Path, max_articles: int | None = None) -> int:
         )
     warcs = sorted((out_dir / "warc").glob("*.warc.gz"))
     texts = sorted((out_dir / "text").rglob("*.txt"))
-    print(f"\nArchived: {len(warcs)} WARC file(s) in {out_dir}/warc, {len(texts)} text file(s) in {out_dir}/text")
+    print(
+        f"\nArchived: {len(warcs)} WARC file(s) in {out_dir}/warc, {len(texts)} text file(s) in {out_dir}/text"
+    )
     if texts:
         print(f"  e.g. {texts[0]}")
     print("Look at it:")

@@ -9,6 +9,7 @@ import time
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -16,6 +17,7 @@ from scrapy.utils.response import response_status_message
 from twisted.internet import task
 
 from crawler.site import Site
+from crawler.state import CrawlState
 
 logger = logging.getLogger(__name__)
 
@@ -84,32 +86,55 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
 
-class SiteRedirectMiddleware:
-    """Points redirects to the site's own hosts at the base URL the crawl runs against.
+class SiteRedirectMiddleware(RedirectMiddleware):
+    """Scrapy's redirect middleware, with three things a crawl of one site needs:
 
-    The site answers old article URLs with a 301 to its canonical host; against a mirror
-    that Location must be fetched from the mirror. It runs after the WARC writer has
-    recorded the response as sent, so the archive keeps the original Location.
+    - a Location on the site's own hosts is fetched from the base URL (the site answers old
+      article URLs with a 301 to its canonical host; against a mirror that must be the mirror);
+    - the redirect target goes through the duplicate filter even when the source was a retry
+      (Scrapy would carry the retry's dont_filter over and fetch the target twice);
+    - the source URL's place in the frontier is settled: its fetch ended in a redirect.
+
+    It runs after the WARC middleware has recorded the response, so the archive keeps the
+    Location as sent.
     """
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, settings, site: Site, state: CrawlState | None) -> None:
+        super().__init__(settings)
         self.site = site
+        self.state = state
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteRedirectMiddleware:
-        return cls(Site(crawler.settings.get("BASE_URL")))
+        middleware = cls(
+            crawler.settings,
+            Site(crawler.settings.get("BASE_URL")),
+            CrawlState.for_crawler(crawler),
+        )
+        middleware.crawler = crawler
+        return middleware
 
-    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+    def process_response(self, request: Request, response: Response, spider=None):
         location = response.headers.get("Location")
-        if not (300 <= response.status < 400 and location):
-            return response
-        target = response.urljoin(location.decode("latin-1"))
-        mapped = self.site.fetch_url(target)
-        if mapped is None or mapped == target:
-            return response
-        headers = response.headers.copy()
-        headers["Location"] = mapped
-        return response.replace(headers=headers)
+        if location and 300 <= response.status < 400:
+            mapped = self.site.fetch_url(response.urljoin(location.decode("latin-1")))
+            if mapped is not None:
+                headers = response.headers.copy()
+                headers["Location"] = mapped
+                response = response.replace(headers=headers)
+        return super().process_response(request, response)
+
+    def _redirect(self, redirected: Request, request: Request, reason) -> Request:
+        redirected = super()._redirect(redirected, request, reason)
+        source = request.meta.get("canonical") or self.site.canonical(request.url)
+        target = self.site.canonical(redirected.url)
+        if target != source:
+            redirected.dont_filter = False
+            if "canonical" in redirected.meta:
+                redirected.meta["canonical"] = target
+            if self.state is not None and request.meta.get("canonical"):
+                self.state.done(source)
+        return redirected
 
 
 class CanonicalRequestFingerprinter:

@@ -48,7 +48,9 @@ class ArticleTextPipeline:
         except ExtractionError as exc:
             self.stats.inc_value("dcs/articles/failed")
             failures = self.stats.get_value("dcs/extraction_failures", [])
-            self.stats.set_value("dcs/extraction_failures", [*failures, {"url": url, "reason": str(exc)}])
+            self.stats.set_value(
+                "dcs/extraction_failures", [*failures, {"url": url, "reason": str(exc)}]
+            )
             raise DropItem(f"no text from {url}: {exc}") from exc
         text = render_text(article)
         written = write_article(

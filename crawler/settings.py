@@ -43,8 +43,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's retry ignores Retry-After and retries at once: replaced by ours.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
-    # Between redirect (600) and the WARC writer: 3xx Locations on the site's hosts go to BASE_URL.
-    "crawler.middlewares.SiteRedirectMiddleware": 650,
+    # Redirects to the site's hosts go to BASE_URL, and through the duplicate filter.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.SiteRedirectMiddleware": 600,
     # Closest to the network: sees every exchange with its body still encoded as sent.
     "crawler.warc.middleware.WarcMiddleware": 950,
 }

@@ -141,6 +141,12 @@ class Site:
             return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
         return self.base_url + urlunsplit(("", "", path, query, ""))
 
+    def fetch_hosts(self) -> list[str]:
+        """The hosts requests go to: the base URL's, and on the live site its CDNs too."""
+        if self.is_live:
+            return sorted(SITE_HOSTS | CDN_HOSTS)
+        return [self.base_host]
+
     # -- identity -------------------------------------------------------------------
     def canonical(self, url: str) -> str:
         """The identity of a URL: one article is one canonical URL however it was linked.
@@ -235,7 +241,7 @@ COMMON_STRIP = (
     ".image-caption", ".PhotoCMS_Caption", ".caption", ".fig-caption", "td.caption",
     ".author", "p.author", ".byline", ".source",
     ".ads", ".ad", ".advertisement", ".banner", "[class*='adsbygoogle']", "[id^='ads']",
-    ".box-readmore", ".read-more", ".readmore", ".xem-them", ".box-related", ".related-news",
+    ".box-readmore", ".read-more", ".readmore", ".xem-them", ".xemthem", ".box-related", ".related-news",
     ".social", ".share", ".tool-share",
 )  # fmt: skip
 
@@ -265,7 +271,7 @@ GEN1_MARKUP = Markup(
     published=("span.lbPublishedDate", ".lbPublishedDate"),
     author=("p.author", ".post-author"),
     tags=("div.tags a",),
-    category=(".breadcrumb a", ".post-cate a"),
+    category=(".breadcrumb a", ".breadcrumbs a", ".post-cate a"),
     strip=("div.related-news",),
 )
 
@@ -281,7 +287,7 @@ GEN2_MARKUP = Markup(
     published=(".article__meta time.time[datetime]", ".article__meta time[datetime]"),
     author=(".article__author .name",),
     tags=("div.article__tag a",),
-    category=(".breadcrumb a", ".article__cate a"),
+    category=(".breadcrumb a", ".breadcrumbs a", ".article__cate a"),
     strip=("div.box-related", "article.story", ".article__author"),
 )
 
@@ -297,7 +303,7 @@ GEN3_MARKUP = Markup(
     published=("span.detail__time",),
     author=("div.detail__author",),
     tags=("div.detail__tags a",),
-    category=(".breadcrumb a", ".detail__cate a"),
+    category=(".detail__cate a", ".breadcrumb a", ".breadcrumbs a"),
     strip=("div.detail__related", "div.detail__author"),
 )
 
@@ -324,6 +330,7 @@ class PageMeta:
         "meta[property='og:updated_time']",
     )
     author: tuple[str, ...] = ("meta[name=author]", "meta[property='article:author']")
+    image: tuple[str, ...] = ("meta[property='og:image']", "meta[name='twitter:image']")
     section: tuple[str, ...] = ("meta[property='article:section']",)
     tags: tuple[str, ...] = ("meta[property='article:tag']",)
     # JSON-LD types that describe the article itself

@@ -17,21 +17,17 @@ import io
 import json
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from _replay import ReplayProcess, free_port
 from lxml import html as lxml_html
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-REPO = Path(__file__).resolve().parent.parent
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 FIRST_CRAWL = datetime(2025, 11, 20, 3, 0, 0, tzinfo=UTC)
@@ -392,57 +388,6 @@ def archive_copy(small_archive, tmp_path) -> SmallArchive:
     shutil.copytree(small_archive.out_dir, dest, ignore=shutil.ignore_patterns("index", "replay"))
     copy = SmallArchive(**{**small_archive.__dict__, "out_dir": dest})
     return copy
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ReplayProcess:
-    """`serve()` in a child process (it monkey-patches with gevent, as the CLI would)."""
-
-    def __init__(self, out_dir: Path, port: int, log: Path) -> None:
-        self.out_dir = out_dir
-        self.log = open(log, "w")  # pywb's access log: a pipe nobody reads would fill up
-        self.port = port
-        self.base_url = f"http://127.0.0.1:{port}"
-        code = "import sys; from crawler.replay.serve import serve; "
-        code += "serve(sys.argv[1], port=int(sys.argv[2]))"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(out_dir), str(port)],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            text=True,
-        )
-
-    def wait_ready(self, timeout: float = 60.0) -> str:
-        """Wait for the announced URL; returns the server's first lines of output."""
-        deadline = time.monotonic() + timeout
-        lines = []
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                self.proc.wait()
-                self.log.flush()
-                log = Path(self.log.name).read_text()[-2000:]
-                raise RuntimeError(f"replay server exited ({self.proc.returncode}): {log}")
-            lines.append(line)
-            if "Ctrl-C" in line:
-                return "".join(lines)
-        raise RuntimeError("replay server did not start in time")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
-        self.log.close()
 
 
 @pytest.fixture(scope="session")

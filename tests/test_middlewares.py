@@ -28,7 +28,9 @@ def test_retry_after_forms():
 
 
 def middleware(**settings) -> BackoffRetryMiddleware:
-    crawler = get_crawler(settings_dict={"RETRY_BACKOFF_BASE": 1.0, "RETRY_BACKOFF_MAX": 10.0, **settings})
+    crawler = get_crawler(
+        settings_dict={"RETRY_BACKOFF_BASE": 1.0, "RETRY_BACKOFF_MAX": 10.0, **settings}
+    )
     crawler.spider = crawler._create_spider("test")
     return BackoffRetryMiddleware.from_crawler(crawler)
 
@@ -43,7 +45,9 @@ def test_retry_after_wins_over_backoff_but_is_capped():
     mw = middleware()
     request = Request(MIRROR)
     assert mw.backoff(request, Response(MIRROR, status=503, headers={"Retry-After": "3"})) == 3.0
-    assert mw.backoff(request, Response(MIRROR, status=429, headers={"Retry-After": "3600"})) == 10.0
+    assert (
+        mw.backoff(request, Response(MIRROR, status=429, headers={"Retry-After": "3600"})) == 10.0
+    )
 
 
 def test_a_503_is_retried_after_waiting(monkeypatch):
@@ -63,20 +67,43 @@ def test_a_503_is_retried_after_waiting(monkeypatch):
     assert asyncio.run(mw.process_response(request, ok)) is ok
 
 
-def test_redirect_to_the_live_host_is_mapped_onto_the_mirror():
-    mw = SiteRedirectMiddleware.from_crawler(get_crawler(settings_dict={"BASE_URL": MIRROR}))
-    request = Request(MIRROR + "/thoi-su/a-531379.html")
+def redirect_middleware(tmp_path) -> SiteRedirectMiddleware:
+    crawler = get_crawler(settings_dict={"BASE_URL": MIRROR, "OUT_DIR": str(tmp_path)})
+    crawler.spider = crawler._create_spider("test")
+    return SiteRedirectMiddleware.from_crawler(crawler)
+
+
+def test_redirect_to_the_live_host_is_fetched_from_the_mirror(tmp_path):
+    mw = redirect_middleware(tmp_path)
+    request = Request(
+        MIRROR + "/thoi-su/a-531379.html",
+        meta={"canonical": "https://dangcongsan.vn/thoi-su/a-531379.html"},
+    )
     response = Response(
         request.url, status=301, headers={"Location": "https://dangcongsan.vn/a-post531379.html"}
     )
-    mapped = mw.process_response(request, response)
-    assert mapped.headers["Location"] == f"{MIRROR}/a-post531379.html".encode()
+    redirected = mw.process_response(request, response)
+    assert redirected.url == f"{MIRROR}/a-post531379.html"
+    assert redirected.meta["canonical"] == "https://dangcongsan.vn/a-post531379.html"
     offsite = Response(request.url, status=302, headers={"Location": "https://example.com/"})
-    assert mw.process_response(request, offsite) is offsite
+    assert mw.process_response(request, offsite).url == "https://example.com/"
+
+
+def test_redirect_of_a_retry_goes_through_the_duplicate_filter(tmp_path):
+    mw = redirect_middleware(tmp_path)
+    retried = Request(MIRROR + "/old-531379.html", dont_filter=True)
+    response = Response(retried.url, status=301, headers={"Location": "/new-post531379.html"})
+    assert mw.process_response(retried, response).dont_filter is False
+    # A redirect to the same identity (a dropped query) must not be filtered as a duplicate.
+    same = Request(MIRROR + "/xa-hoi/mot-hai-ba-bon.html?categoryId=1", dont_filter=True)
+    response = Response(same.url, status=301, headers={"Location": "/xa-hoi/mot-hai-ba-bon.html"})
+    assert mw.process_response(same, response).dont_filter is True
 
 
 def test_fingerprint_is_the_canonical_url():
-    fingerprinter = CanonicalRequestFingerprinter.from_crawler(get_crawler(settings_dict={"BASE_URL": MIRROR}))
+    fingerprinter = CanonicalRequestFingerprinter.from_crawler(
+        get_crawler(settings_dict={"BASE_URL": MIRROR})
+    )
     path = "/thoi-su/toi-pham-533819.html"
     a = fingerprinter.fingerprint(Request(f"{MIRROR}{path}?utm_source=x"))
     b = fingerprinter.fingerprint(Request(f"{MIRROR}{path}"))

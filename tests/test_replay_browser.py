@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 from _chromium import Chromium, find_chromium
-from conftest import REPO
+from _replay import REPO
 
 PAGE_STATE = """
 (() => {

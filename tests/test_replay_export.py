@@ -129,14 +129,22 @@ def test_since_after_every_capture_is_a_one_line_error(small_archive, tmp_path):
     assert not (tmp_path / "x.wacz").exists() and not (tmp_path / "x.wacz.part").exists()
 
 
-def test_a_corrupt_warc_is_left_out_and_reported(archive_copy, tmp_path):
-    junk = archive_copy.out_dir / "warc" / "dcs-20200101000000000-00000-junk.warc.gz"
+def test_damaged_warcs_are_left_out_and_reported(archive_copy, tmp_path):
+    warc = archive_copy.out_dir / "warc"
+    junk = warc / "dcs-20200101000000000-00000-junk.warc.gz"
     junk.write_bytes(b"not a warc\n" * 100)
+    first = sorted(warc.iterdir())[-2]  # the first crawl's file
+    cut = warc / "dcs-20200101000000000-00001-cut.warc.gz"
+    cut.write_bytes(first.read_bytes()[: first.stat().st_size // 2])
     out = tmp_path / "archive.wacz"
+
     result = export_wacz(archive_copy.out_dir, out)
-    assert junk.name not in result.warcs
-    assert len(result.problems) == 1 and result.problems[0].startswith(junk.name)
-    assert validate(out).returncode == 0
+
+    assert junk.name not in result.warcs and cut.name not in result.warcs
+    assert len(result.warcs) == 2
+    assert sorted(p.split(":", 1)[0] for p in result.problems) == [junk.name, cut.name]
+    run = validate(out)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_bad_output_paths_are_one_line_errors(small_archive, tmp_path):

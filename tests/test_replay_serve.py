@@ -11,7 +11,7 @@ from html import unescape
 
 import pytest
 import yaml
-from conftest import ReplayProcess, free_port
+from _replay import ReplayProcess, free_port
 
 from crawler.errors import DcsError
 from crawler.replay.serve import check_port, serve, write_config

@@ -50,6 +50,13 @@ def test_any_variant_of_the_url_finds_the_same_captures(small_archive):
         assert find_captures(small_archive.out_dir, variant) == expected, variant
 
 
+def test_a_portal_article_is_found_without_its_category_query(small_archive):
+    [url] = [u for u in small_archive.articles if "categoryId=" in u]
+    expected = find_captures(small_archive.out_dir, url)
+    assert len(expected) == 1 and expected[0].url == url
+    assert find_captures(small_archive.out_dir, url.split("?", 1)[0]) == expected
+
+
 def test_an_id_finds_the_article(small_archive):
     by_id = find_captures(small_archive.out_dir, small_archive.seed_id)
     assert by_id == find_captures(small_archive.out_dir, small_archive.seed_url)

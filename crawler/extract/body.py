@@ -25,6 +25,8 @@ _RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
 MAX_BYLINE_CHARS = 80
 # Below this share of the container's text, trafilatura's reading is second-guessed.
 MIN_COVERAGE = 0.6
+# A body line this long that trafilatura drops is reported in the article's warnings.
+MIN_REPORTED_DROP = 80
 
 
 def drop(element: lxml.html.HtmlElement) -> None:
@@ -94,7 +96,18 @@ def clean_container(
         if element.getparent() is not None and _is_read_more(element):
             drop(element)
     bylines = cut_bylines(body)
+    _divs_to_paragraphs(body)
     return body, bylines
+
+
+def _divs_to_paragraphs(container: lxml.html.HtmlElement) -> None:
+    """A <div> holding only inline content is a paragraph: say so, trafilatura reads <p>
+    among <p> siblings and passes over such divs (gen-1 bodies mix the two)."""
+    for div in list(container.iter("div")):
+        if div is container or not inline_text(div):
+            continue
+        if not any(isinstance(e.tag, str) and e.tag in BLOCK_TAGS for e in div.iterdescendants()):
+            div.tag = "p"
 
 
 def select_all(scope: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> list:
@@ -169,17 +182,21 @@ def body_paragraphs(
     trafilatura reads the container; when it keeps much less than the container holds
     (it judged a paragraph boilerplate) the container's own layout is used, with a warning.
     """
+    direct = lines(container)
+    if not direct:
+        return [], []
     page = lxml.html.Element("html")
     lxml.html.etree.SubElement(page, "body").append(deepcopy(container))
     # The container is the article already: favour recall, no fallback extractors.
     paragraphs = _run_trafilatura(page, url, favor_recall=True, fast=True) or []
-    direct = lines(container)
-    if not direct:
-        return [], []
     kept = sum(len(p) for p in paragraphs)
     total = sum(len(p) for p in direct)
     if kept < MIN_COVERAGE * total:
         return direct, [f"trafilatura kept {kept} of {total} body characters; container text used"]
+    joined = "\n".join(paragraphs)
+    dropped = [line for line in direct if len(line) >= MIN_REPORTED_DROP and line not in joined]
+    if dropped:
+        return paragraphs, [f"trafilatura dropped {len(dropped)} paragraph(s) of the body"]
     return paragraphs, []
 
 

@@ -247,17 +247,21 @@ def _links(elements: list, base: str) -> list[tuple[str, str]]:
     return out
 
 
-def _images(containers: list, base: str, skip: list) -> list[str]:
-    """Real image URLs in page order: a lazy image's data-src, never its data: placeholder."""
+def _images(containers: list, base: str, skip: list, featured: list[str]) -> list[str]:
+    """Real image URLs: the featured image (og:image), then the body's in page order,
+    a lazy image's data-src, never its data: placeholder; a video's poster."""
     skipped = {e for box in skip for e in box.iter()}  # elements, not id(): lxml proxies die
     images: list[str] = []
+    for value in featured[:1]:
+        if value and not value.startswith("data:"):
+            images.append(urljoin(base, value))
     for container in containers:
         if container is None:
             continue
-        for img in container.iter("img"):
+        for img in container.iter("img", "video"):
             if img in skipped:
                 continue
-            for attr in _LAZY_ATTRS:
+            for attr in ("poster",) if img.tag == "video" else _LAZY_ATTRS:
                 value = (img.get(attr) or "").strip().split(" ")[0].strip(",")
                 if value and not value.startswith(("data:", "about:", "javascript:")):
                     image = urljoin(base, value)
@@ -376,7 +380,7 @@ def extract(html: bytes | str, url: str) -> Article:
         [lead_element, body] if body is not None else [root if root is not None else tree]
     )
     boxes = select(tree, markup.related_box) if markup is not None else []
-    images = _images(image_scopes, base, boxes)
+    images = _images(image_scopes, base, boxes, _meta(tree, PAGE_META.image))
     is_video = not paragraphs and _is_video(
         page, markup, [root, body] if root is not None else [tree]
     )

@@ -42,7 +42,7 @@ class ExportResult:
     pages_with_text: int = 0
     index_lines: int = 0
     bytes: int = 0
-    problems: list[str] = field(default_factory=list)  # unreadable WARCs, left out
+    problems: list[str] = field(default_factory=list)  # damaged WARCs, left out
 
 
 def export_wacz(
@@ -59,8 +59,9 @@ def export_wacz(
         raise DcsError(f"folder {dest.parent} does not exist")
 
     indexed = build_index(out)
-    bad = {p.split(":", 1)[0] for p in indexed.problems}
-    files = [p for p in warc_files(out) if p.name not in bad]  # damaged files stay out
+    # Damaged files stay out whole: WACZ validators read every .warc.gz to its end.
+    damaged = {problem.split(":", 1)[0] for problem in indexed.problems}
+    files = [path for path in warc_files(out) if path.name not in damaged]
     chosen = _select(out, [p.name for p in files], since)
     if not chosen:
         when = f" since {since.isoformat()}" if since else ""
@@ -186,7 +187,8 @@ def _add_pages(zf: zipfile.ZipFile, out: Path, chosen: set[str]) -> tuple[dict, 
         url = fields.get("url", "")
         captures[(filename, offset)] = (url, ts)
         html = (fields.get("mime") or "").startswith("text/html")
-        if html and fields.get("status") == "200" and site.classify(url) is Kind.ARTICLE:
+        page = html and fields.get("status") == "200" and "revisit" not in fields
+        if page and site.classify(url) is Kind.ARTICLE:
             article_captures.append((url, ts, filename, offset))
 
     pages = with_text = 0

@@ -79,7 +79,7 @@ def serve(out_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080)
     check_port(host, port)  # the commonest failure: say so before indexing anything
     config_path, result = prepare(out_dir)
     for problem in result.problems:
-        print(f"warning: {problem} (left out)", file=sys.stderr)
+        print(f"warning: {problem}", file=sys.stderr)
 
     # pywb's front end talks to its own WARC server over HTTP in the same process: it needs
     # gevent's cooperative sockets, as pywb's own `wayback` command sets up on import.

@@ -26,7 +26,9 @@ def _plan(faults: bool | str | FaultPlan | None, force: list[str] | None) -> Fau
     for item in force or []:
         path, sep, kind = item.rpartition("=")
         if not sep or not path.startswith("/") or kind not in KINDS:
-            raise FaultSpecError(f"bad --force {item!r}: expected /PATH=KIND, KIND one of {', '.join(KINDS)}")
+            raise FaultSpecError(
+                f"bad --force {item!r}: expected /PATH=KIND, KIND one of {', '.join(KINDS)}"
+            )
         plan.force[path] = kind
     return plan
 
@@ -77,13 +79,17 @@ def serve_forever(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.replica", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.replica", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 (default): a free port")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-generation", type=int, default=60, help="articles per generation")
     parser.add_argument("--days", type=int, default=0, help="advance the clock N days first")
-    parser.add_argument("--faults", default="none", help="none | light | heavy | 503=0.05,reset=0.01,...")
+    parser.add_argument(
+        "--faults", default="none", help="none | light | heavy | 503=0.05,reset=0.01,..."
+    )
     parser.add_argument("--force", action="append", default=[], help="/PATH=KIND (repeatable)")
     parser.add_argument("--advance-every", type=float, default=0, help="one day per N seconds")
     args = parser.parse_args(argv)

@@ -93,7 +93,8 @@ def _gen1_figure(url: str, caption: str, style: str) -> str:
             f"{img(url, '', False)}</td></tr>"
             f'<tr><td class="image_desc">{esc(caption)}</td></tr></tbody></table>'
         )
-    return f'<figure class="image">{img(url, "", False)}<figcaption>{esc(caption)}</figcaption></figure>'
+    picture = img(url, "", False)
+    return f'<figure class="image">{picture}<figcaption>{esc(caption)}</figcaption></figure>'
 
 
 def _gen1_body(a: ReplicaArticle, targets: dict, seed: int) -> str:
@@ -142,7 +143,8 @@ def _gen1(a: ReplicaArticle, targets: dict, seed: int) -> str:
         f'<div class="breadcrumb"><a href="/">Trang chủ</a> » '
         f'<a href="/{a.section.slug}">{esc(a.section.name)}</a></div>\n'
         f'<h1 class="post-title">{esc(a.title)}</h1>\n'
-        f'<div class="post-date"><span class="lbPublishedDate">{text.date_gen1(a.published)}</span></div>\n'
+        '<div class="post-date">'
+        f'<span class="lbPublishedDate">{text.date_gen1(a.published)}</span></div>\n'
         f'<div class="post-summary">{esc(a.lead)}</div>\n'
         f"{content}\n"
         f'<div class="tags"><span>Từ khóa:</span> {tags}</div>\n'
@@ -174,7 +176,9 @@ def _gen2_body(a: ReplicaArticle, targets: dict, seed: int) -> str:
             "</h3></article>"
             for r in a.related_links
         )
-        box = f'<div class="box-related"><div class="box-heading">Tin liên quan</div>{stories}</div>'
+        box = (
+            f'<div class="box-related"><div class="box-heading">Tin liên quan</div>{stories}</div>'
+        )
         where = {"top": 0, "middle": min(1, len(blocks)), "end": len(blocks)}[m.related_position]
         blocks.insert(where, box)
     return '<div class="article__body cms-body">\n' + "\n".join(blocks) + "\n</div>"
@@ -241,7 +245,8 @@ def _gen3(a: ReplicaArticle, targets: dict, seed: int) -> str:
         f'<article class="detail" data-id="{a.key}">\n'
         f'<div class="detail__cate"><a href="/{a.section.slug}">{esc(a.section.name)}</a></div>\n'
         f'<h1 class="detail__title">{esc(a.title)}</h1>\n'
-        f'<div class="detail__meta"><span class="detail__time">{text.date_gen3(a.published)}</span></div>\n'
+        '<div class="detail__meta">'
+        f'<span class="detail__time">{text.date_gen3(a.published)}</span></div>\n'
         f'<div class="detail__sapo">{esc(a.lead)}</div>\n'
         f"{related}"
         '<div class="detail__content">\n' + "\n".join(blocks) + "\n</div>\n"
@@ -293,4 +298,3 @@ def render_article(
     body = document(head_html, f'<main class="main">\n{main}\n{share}\n</main>', side)
     kind = "video" if a.is_video else "article"
     return Page(200, HTML, body, kind, last_modified=a.modified)
-

@@ -113,7 +113,9 @@ def jpeg(gray: int, comment: bytes) -> bytes:
         bits += format(dc if dc > 0 else dc + (1 << size) - 1, f"0{size}b")
     bits += "0"  # AC: end of block (the only AC code)
     bits += "1" * (-len(bits) % 8)
-    scan = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8)).replace(b"\xff", b"\xff\x00")
+    scan = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8)).replace(
+        b"\xff", b"\xff\x00"
+    )
     return b"".join(
         [
             b"\xff\xd8",
@@ -121,7 +123,9 @@ def jpeg(gray: int, comment: bytes) -> bytes:
             _segment(0xFE, comment),
             _segment(0xDB, b"\x00" + bytes([1] * 64)),
             _segment(0xC0, b"\x08\x00\x08\x00\x08\x01\x01\x11\x00"),
-            _segment(0xC4, b"\x00" + bytes([0, 1, 5, 1, 1, 1, 1, 1, 1] + [0] * 7) + bytes(range(12))),
+            _segment(
+                0xC4, b"\x00" + bytes([0, 1, 5, 1, 1, 1, 1, 1, 1] + [0] * 7) + bytes(range(12))
+            ),
             _segment(0xC4, b"\x10" + bytes([1] + [0] * 15) + b"\x00"),
             _segment(0xDA, b"\x01\x01\x00\x00\x3f\x00"),
             scan,

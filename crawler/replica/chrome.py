@@ -117,19 +117,19 @@ def header() -> str:
     )
     return (
         '<header class="header">\n'
-        f'<a class="logo" href="{LIVE}/"><img src="/assets/images/logo.png" alt="{attr(SITE_NAME)}"></a>\n'
+        f'<a class="logo" href="{LIVE}/">'
+        f'<img src="/assets/images/logo.png" alt="{attr(SITE_NAME)}"></a>\n'
         f'<nav class="menu"><ul><li><a href="/">Trang chủ</a></li>{items}</ul></nav>\n'
         '<form class="search-form" action="/tim-kiem" method="get">'
-        '<input type="text" name="q" placeholder="Tìm kiếm"><button type="submit">Tìm</button></form>\n'
+        '<input type="text" name="q" placeholder="Tìm kiếm">'
+        '<button type="submit">Tìm</button></form>\n'
         f'<div class="hot-search">Tìm nhiều: {searches}</div>\n'
         "</header>"
     )
 
 
 def sidebar(most_read: list[ReplicaArticle], links: Links, dead: str | None = None) -> str:
-    items = [
-        f'<li><a href="{attr(links.article(a))}">{esc(a.title)}</a></li>' for a in most_read
-    ]
+    items = [f'<li><a href="{attr(links.article(a))}">{esc(a.title)}</a></li>' for a in most_read]
     if dead:
         items.append(f'<li><a href="{attr(dead)}">Bài viết đáng chú ý</a></li>')
     return (
@@ -149,7 +149,8 @@ def footer() -> str:
         f'<div class="footer-sites">{sisters}</div>\n'
         '<div class="footer-links"><a href="/rss">RSS</a> | '
         '<a href="https://www.facebook.com/baodientudangcongsan">Facebook</a></div>\n'
-        f"<p>{esc(SITE_NAME)}. Cơ quan chủ quản: Ban Chấp hành Trung ương Đảng Cộng sản Việt Nam.</p>\n"
+        f"<p>{esc(SITE_NAME)}. Cơ quan chủ quản: "
+        "Ban Chấp hành Trung ương Đảng Cộng sản Việt Nam.</p>\n"
         "</footer>\n"
         '<script src="/assets/js/lazyload.js"></script>'
     )
@@ -165,5 +166,7 @@ def document(head_html: str, main_html: str, side_html: str = "") -> bytes:
 
 def img(url: str, alt: str, lazy: bool) -> str:
     if lazy:
-        return f'<img class="lazy" src="{PLACEHOLDER_GIF}" data-src="{attr(url)}" alt="{attr(alt)}">'
+        return (
+            f'<img class="lazy" src="{PLACEHOLDER_GIF}" data-src="{attr(url)}" alt="{attr(alt)}">'
+        )
     return f'<img src="{attr(url)}" alt="{attr(alt)}">'

@@ -54,7 +54,9 @@ class FaultPlan:
             raise FaultSpecError("slow_seconds must not be negative")
         for path, kind in self.force.items():
             if kind not in KINDS:
-                raise FaultSpecError(f"unknown fault {kind!r} for {path} (one of {', '.join(KINDS)})")
+                raise FaultSpecError(
+                    f"unknown fault {kind!r} for {path} (one of {', '.join(KINDS)})"
+                )
 
     def _rates(self) -> list[tuple[str, float]]:
         return [

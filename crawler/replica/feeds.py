@@ -102,6 +102,8 @@ def rss(stories: list[ReplicaArticle], category: Category | None, now: datetime)
         '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">\n<channel>\n'
         f"<title>{escape(title)}</title>\n<link>{link}</link>\n"
         f"<description>{escape(title)}</description>\n<language>vi</language>\n"
-        f"<lastBuildDate>{_rfc822(last)}</lastBuildDate>\n" + "\n".join(items) + "\n</channel>\n</rss>\n"
+        f"<lastBuildDate>{_rfc822(last)}</lastBuildDate>\n"
+        + "\n".join(items)
+        + "\n</channel>\n</rss>\n"
     )
     return Page(200, RSS, body.encode(), "feed", last, chunked=True)

@@ -19,7 +19,9 @@ def _item(a: ReplicaArticle, links: Links) -> str:
     thumb = ""
     if a.figures:
         lazy = links.rng.random() < 0.3
-        thumb = f'<div class="pthumb"><a href="{href}">{img(a.figures[0].url, a.title, lazy)}</a></div>'
+        thumb = (
+            f'<div class="pthumb"><a href="{href}">{img(a.figures[0].url, a.title, lazy)}</a></div>'
+        )
     return (
         f'<div class="list-item">{thumb}<div class="pcontent3">'
         f'<a class="item-title" href="{href}">{esc(a.title)}</a>'
@@ -48,7 +50,7 @@ def home(newest: list[ReplicaArticle], seed: int, now: datetime) -> Page:
     blocks = [f'<section class="latest"><h2>Tin mới</h2>\n{_w_list(news[:20], links)}</section>']
     for c in CATEGORIES:
         stories = [a for a in newest if a.section == c][:5]
-        more = f'/{c.slug}.html' if c.rss_id % 2 else f"/{c.slug}"
+        more = f"/{c.slug}.html" if c.rss_id % 2 else f"/{c.slug}"
         blocks.append(
             f'<section class="cat-block"><h2><a href="{more}">{esc(c.name)}</a></h2>\n'
             f"{_w_list(stories, links)}</section>"
@@ -126,7 +128,8 @@ def search_page(query: str) -> Page:
 def not_found(path: str) -> Page:
     main = (
         '<main class="main error">\n<h1>Không tìm thấy trang</h1>\n'
-        f'<p>Trang bạn yêu cầu không tồn tại hoặc đã bị gỡ bỏ.</p>\n<p><a href="/">Về trang chủ</a></p>\n'
+        "<p>Trang bạn yêu cầu không tồn tại hoặc đã bị gỡ bỏ.</p>\n"
+        '<p><a href="/">Về trang chủ</a></p>\n'
         "</main>"
     )
     body = document(head("404 - Không tìm thấy trang", LIVE + "/", "Không tìm thấy trang"), main)

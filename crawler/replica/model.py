@@ -395,8 +395,12 @@ def seed_articles(gen: Generator) -> list[ReplicaArticle]:
         tags=["Hà Nội", "Quảng Ninh", "hợp tác phát triển"],
         byline="PV",
         figures=[
-            Figure(f"{FILE_CDN}/data/0/images/2019/08/10/thuhang/hn-qn-1.jpg?w=780", text.CAPTIONS[0]),
-            Figure(f"{FILE_CDN}/data/0/images/2019/08/10/thuhang/hn-qn-2.jpg?w=780", text.CAPTIONS[2]),
+            Figure(
+                f"{FILE_CDN}/data/0/images/2019/08/10/thuhang/hn-qn-1.jpg?w=780", text.CAPTIONS[0]
+            ),
+            Figure(
+                f"{FILE_CDN}/data/0/images/2019/08/10/thuhang/hn-qn-2.jpg?w=780", text.CAPTIONS[2]
+            ),
         ],
         slug=slug,
         path=_quote_path(f"/{slug}-post{SEED_ID}.html"),

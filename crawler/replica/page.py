@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 HTML = "text/html; charset=utf-8"
@@ -17,7 +17,7 @@ GZIP = "application/x-gzip"
 
 
 def http_date(when: datetime) -> str:
-    return format_datetime(when.astimezone(timezone.utc), usegmt=True)
+    return format_datetime(when.astimezone(UTC), usegmt=True)
 
 
 @dataclass(frozen=True)
@@ -47,4 +47,3 @@ class Page:
         if self.location:
             out["Location"] = self.location
         return out
-

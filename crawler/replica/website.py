@@ -32,7 +32,9 @@ def _page_number(query: str) -> int:
 class ReplicaSite:
     """A deterministic model of dangcongsan.vn: same seed, same site, byte for byte."""
 
-    def __init__(self, seed: int = 1, per_generation: int = 60, now: datetime | None = None) -> None:
+    def __init__(
+        self, seed: int = 1, per_generation: int = 60, now: datetime | None = None
+    ) -> None:
         if per_generation < 3:
             raise ValueError("per_generation must be at least 3")
         self.seed = seed
@@ -158,7 +160,9 @@ class ReplicaSite:
             tag = self._tags.get(path[len("/tag/") : -len(".html")])
             if tag is None:
                 return None
-            return listings.tag_page(tag, self._tagged(tag), _page_number(query), self.seed, self.now)
+            return listings.tag_page(
+                tag, self._tagged(tag), _page_number(query), self.seed, self.now
+            )
         if path.startswith("/assets/"):
             return assets.asset(path)
         if path in self._images:
@@ -175,9 +179,7 @@ class ReplicaSite:
         return None
 
     def _article_page(self, a: ReplicaArticle) -> Page:
-        earlier = [
-            b for b in self._articles if b.published < a.published and not b.is_video
-        ]
+        earlier = [b for b in self._articles if b.published < a.published and not b.is_video]
         dead = None
         if a.markup.dead_link:
             dead = DEAD_PATHS[int(a.key) % len(DEAD_PATHS)]

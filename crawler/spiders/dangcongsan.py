@@ -51,7 +51,8 @@ class DangcongsanSpider(scrapy.Spider):
         spider.recent_sitemaps = settings.getint("INCREMENTAL_SITEMAP_CHILDREN")
         spider.revisit_policy = RevisitPolicy.parse(settings.get("REVISIT_POLICY"))
         spider.seen_articles: set[str] = set()
-        spider.allowed_domains = None  # the Site decides what is ours, host names mapped
+        # Scrapy's offsite filter catches redirects away from the site; links never leave it.
+        spider.allowed_domains = spider.site.fetch_hosts()
         return spider
 
     # -- where the crawl starts ---------------------------------------------------------
@@ -103,7 +104,9 @@ class DangcongsanSpider(scrapy.Spider):
         if self.incremental and self.state.is_archived(canonical):
             if lastmod is not None:
                 self.state.note_lastmod(canonical, lastmod)
-            if not self.state.due_for_revisit(canonical, datetime.now(VIETNAM), self.revisit_policy):
+            if not self.state.due_for_revisit(
+                canonical, datetime.now(VIETNAM), self.revisit_policy
+            ):
                 return None
             headers = self.state.conditional_headers(canonical)
         if self.max_articles and self.articles_requested >= self.max_articles:
@@ -117,7 +120,11 @@ class DangcongsanSpider(scrapy.Spider):
             errback=self.article_failed,
             headers=headers,
             priority=PRIORITY[Kind.ARTICLE],
-            meta={"kind": Kind.ARTICLE.value, "canonical": canonical, "handle_httpstatus_list": [304]},
+            meta={
+                "kind": Kind.ARTICLE.value,
+                "canonical": canonical,
+                "handle_httpstatus_list": [304],
+            },
         )
 
     articles_requested = 0
@@ -185,7 +192,9 @@ class DangcongsanSpider(scrapy.Spider):
         """Whether every dated item of a list page is older than --since."""
         if self.since is None:
             return False
-        items = response.css("div.w-list, .list-news, main").xpath("string()").get() or response.text
+        items = (
+            response.css("div.w-list, .list-news, main").xpath("string()").get() or response.text
+        )
         days = []
         for day, month, year in LIST_DATE.findall(items):
             try:
@@ -238,7 +247,9 @@ class DangcongsanSpider(scrapy.Spider):
         except Exception:  # not XML: archived as fetched, nothing to follow
             self.logger.warning("not a sitemap: %s", response.url)
             return
-        entries = [(e["loc"].strip(), parse_lastmod(e.get("lastmod"))) for e in sitemap if "loc" in e]
+        entries = [
+            (e["loc"].strip(), parse_lastmod(e.get("lastmod"))) for e in sitemap if "loc" in e
+        ]
         if sitemap.type == "sitemapindex":
             for loc, lastmod in self.sitemaps_to_read(entries):
                 request = self.request(loc)
@@ -259,7 +270,11 @@ class DangcongsanSpider(scrapy.Spider):
         """Child sitemaps worth reading: all on a first crawl or a backfill (--since limits
         it to months not older than that day), the newest few on an incremental run."""
         if self.since:
-            return [(loc, lastmod) for loc, lastmod in entries if sitemap_month(loc, lastmod) >= self.since.replace(day=1)]
+            return [
+                (loc, lastmod)
+                for loc, lastmod in entries
+                if sitemap_month(loc, lastmod) >= self.since.replace(day=1)
+            ]
         if not self.incremental:
             return entries
         newest = sorted(entries, key=lambda e: sitemap_month(*e), reverse=True)

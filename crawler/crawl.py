@@ -16,15 +16,17 @@ from crawler.errors import DcsError
 from crawler.lock import OutputLock
 from crawler.site import Site
 
-# Network failures a user can act on, by the exception class Scrapy counts them under.
-UNREACHABLE = {
-    "DNSLookupError": "DNS lookup failed",
-    "ConnectionRefusedError": "connection refused",
-    "TCPTimedOutError": "connection timed out",
-    "TimeoutError": "timed out",
-    "ConnectError": "could not connect",
-    "NoRouteError": "no route to host",
-}
+# Network failures a user can act on, by words in the exception class Scrapy counts them
+# under (Twisted's and Scrapy's names differ between versions).
+UNREACHABLE = [
+    ("DNS", "DNS lookup failed"),
+    ("Resolve", "DNS lookup failed"),
+    ("Refused", "connection refused"),
+    ("TimedOut", "connection timed out"),
+    ("Timeout", "timed out"),
+    ("NoRoute", "no route to host"),
+    ("Connect", "could not connect"),
+]
 
 
 @dataclass
@@ -72,8 +74,9 @@ def check_writable(out_dir: Path) -> None:
 def build_settings(options: CrawlOptions) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
+    defaults = settings.copy()  # the types to check values against
     for pair in options.settings:
-        name, value = parse_setting(pair, settings)
+        name, value = parse_setting(pair, defaults)
         settings.set(name, value, priority="cmdline")
     overrides = {"OUT_DIR": str(options.out_dir)}
     if options.base_url:
@@ -100,7 +103,8 @@ def build_settings(options: CrawlOptions) -> Settings:
     if not options.verbose and not settings.get("LOG_FILE"):
         log_dir = options.out_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        settings.set("LOG_FILE", str(log_dir / f"crawl-{datetime.now(UTC):%Y%m%d%H%M%S}.log"))
+        name = f"crawl-{datetime.now(UTC):%Y%m%d%H%M%S}-{os.getpid()}.log"
+        settings.set("LOG_FILE", str(log_dir / name))
     return settings
 
 
@@ -108,11 +112,13 @@ def unreachable_reason(stats: dict) -> str | None:
     """Why nothing at all came back from the site, or None if something did."""
     if stats.get("downloader/response_count", 0):
         return None
-    for key in stats:
-        name = key.rsplit(".", 1)[-1]
-        if key.startswith("downloader/exception_type_count/") and name in UNREACHABLE:
-            return UNREACHABLE[name]
-    return "no response"
+    names = [
+        key.rsplit(".", 1)[-1] for key in stats if key.startswith("downloader/exception_type_count/")
+    ]
+    for words, reason in UNREACHABLE:
+        if any(words in name for name in names):
+            return reason
+    return ", ".join(names) or "no response"
 
 
 def run_crawl(options: CrawlOptions) -> dict:

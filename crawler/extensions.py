@@ -4,6 +4,7 @@ when it ends."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -98,7 +99,7 @@ class CrawlReport:
             self.progress.stop()
         self.report = self.build_report(reason)
         self.report_dir.mkdir(parents=True, exist_ok=True)
-        name = f"crawl-{self.started_at:%Y%m%d%H%M%S}.json"
+        name = f"crawl-{self.started_at:%Y%m%d%H%M%S}-{os.getpid()}.json"
         path = self.report_dir / name
         path.write_text(json.dumps(self.report, ensure_ascii=False, indent=2, default=str) + "\n")
         self.crawler.stats.set_value("dcs/report_path", str(path))

@@ -8,7 +8,7 @@ Nothing here knows about the local replica: a mirror is just another base URL.
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 LIVE_BASE_URL = "https://dangcongsan.vn"
@@ -60,7 +60,7 @@ SITEMAP_PATTERN = re.compile(r"^/(?:.*sitemap[^/]*\.xml(?:\.gz)?|sitemaps?/.*\.x
 LIST_PATTERN = re.compile(r"^/[a-z0-9-]+(?:/[a-z0-9-]+){0,2}(?:\.html?)?$")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What a URL is to the crawler."""
 
     HOME = "home"

@@ -90,7 +90,7 @@ def test_versions_revisits_failures_and_skips(tmp_path: Path) -> None:
     assert summary.failed == {"not HTML: no HTML tags in the document": 1}
     assert summary.failures == [(LIVE + "/thoi-su/hong-533000.html", next(iter(summary.failed)))]
     assert summary.skipped == {"not an article URL": 1, "revisit": 1, "status 404": 1}
-    day = tmp_path / "out" / "text" / "2019" / "08" / "10"
+    day = tmp_path / "out" / "2019" / "08" / "10"
     meta = json.loads((day / "533819.json").read_text(encoding="utf-8"))
     assert [v["fetched_at"] for v in meta["versions"]] == [
         "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z",

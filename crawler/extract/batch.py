@@ -244,17 +244,22 @@ class _Runner:
 def reextract(
     inputs: list[Path], out_dir: Path, workers: int | None = None, progress: bool = True
 ) -> Summary:
-    """Extract every article response in the WARC files (or folders of them) into out_dir/text."""
+    """Extract every article response in the WARC files (or folders of them) into out_dir.
+
+    `out_dir` is the root of the text tree (an archive's `DIR/text`): files go to
+    `out_dir/YYYY/MM/DD/<id>.txt` and `.json`. A scratch folder `out_dir/.reextract-*`
+    holds the extracted articles between passes and is removed at the end.
+    """
     warcs = find_warcs(inputs)
     if not warcs:
         raise ReextractError("no WARC files (*.warc.gz, *.warc) in the inputs")
     workers = max(1, workers or os.cpu_count() or 1)
-    text_root = Path(out_dir) / "text"
+    text_root = Path(out_dir)
     text_root.mkdir(parents=True, exist_ok=True)
     summary = Summary(warc_files=len(warcs))
     skipped: Counter = Counter()
     failed: Counter = Counter()
-    scratch = tempfile.mkdtemp(prefix=".reextract-", dir=out_dir)
+    scratch = tempfile.mkdtemp(prefix=".reextract-", dir=text_root)
     runner = _Runner(workers)
 
     def bar(total: int, desc: str) -> tqdm:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
@@ -285,7 +285,7 @@ def fetched_at(warc: dict | None) -> datetime:
     """When the page was fetched: the WARC-Date of its record, else now."""
     if warc and warc.get("date"):
         return datetime.fromisoformat(warc["date"].replace("Z", "+00:00"))
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_lastmod(value: str | None) -> datetime | None:

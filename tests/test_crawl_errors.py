@@ -1,0 +1,80 @@
+"""Bad input: a one-line error, a non-zero exit, and nothing already archived lost."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from crawl_support import LOCAL, crawl, dcs, tree_digest
+
+from crawler.lock import OutputLock
+from crawler.replica import ReplicaServer, ReplicaSite
+
+QUICK_GIVE_UP = ["-s", "RETRY_TIMES=1", "-s", "RETRY_BACKOFF_BASE=0.1", "-s", "DOWNLOAD_TIMEOUT=5"]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    out = tmp_path_factory.mktemp("errors") / "archive"
+    with ReplicaServer(ReplicaSite(seed=4, per_generation=5)) as server:
+        crawl(server.base_url, out, "--max-articles", "3")
+    return out
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def archived(out) -> dict[str, str]:
+    """What must never change: the WARC files and the text files."""
+    return {
+        path: digest
+        for path, digest in tree_digest(out).items()
+        if path.startswith(("warc/", "text/"))
+    }
+
+
+def assert_one_line_error(result, *words: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dcs"), result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--base-url", f"http://127.0.0.1:{closed_port()}"], ["could not reach", "refused"]),
+        (["--base-url", "http://no-such-host.invalid"], ["could not reach", "DNS"]),
+        (["--base-url", "ftp://dangcongsan.vn"], ["base URL"]),
+        (["-s", "DOWNLOAD_DELAY=soon"], ["DOWNLOAD_DELAY"]),
+        (["-s", "NO_EQUALS_SIGN"], ["NAME=VALUE"]),
+        (["--since", "yesterday"], ["--since"]),
+        (["--max-articles", "0"], ["--max-articles"]),
+    ],
+)
+def test_bad_input_keeps_the_archive(archive, args, words):
+    before = archived(archive)
+    result = dcs("crawl", "--out", str(archive), *LOCAL, *QUICK_GIVE_UP, *args, timeout=120)
+    assert_one_line_error(result, *words)
+    after = archived(archive)
+    assert before and {path: digest for path, digest in after.items() if path in before} == before
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = dcs("crawl", "--out", str(blocker / "archive"), timeout=60)
+    assert_one_line_error(result, "cannot write to output folder")
+
+
+def test_a_folder_in_use_is_refused(archive):
+    before = archived(archive)
+    with OutputLock(archive):
+        result = dcs("crawl", "--out", str(archive), "--base-url", "http://127.0.0.1:9", timeout=60)
+    assert_one_line_error(result, "in use")
+    assert archived(archive) == before

@@ -118,12 +118,12 @@ def unreachable_reason(stats: dict) -> str | None:
     for words, reason in UNREACHABLE:
         if any(words in name for name in names):
             return reason
-    return ", ".join(names) or "no response"
+    return ", ".join(names) or None
 
 
-def run_crawl(options: CrawlOptions) -> dict:
-    """Runs one crawl to its end and returns its report; raises DcsError on bad input or an
-    unreachable site. What was archived before stays untouched either way."""
+def run_crawl(options: CrawlOptions) -> Path | None:
+    """Runs one crawl to its end and returns the path of its report; raises DcsError on bad
+    input or an unreachable site. What was archived before stays untouched either way."""
     options.out_dir = Path(options.out_dir)
     check_writable(options.out_dir)
     settings = build_settings(options)
@@ -136,5 +136,10 @@ def run_crawl(options: CrawlOptions) -> dict:
     reason = unreachable_reason(stats)
     if reason is not None:
         raise DcsError(f"could not reach {settings.get('BASE_URL')}: {reason}")
-    report_path = stats.get("dcs/report_path")
-    return {"report": report_path, "stats": stats, "pid": os.getpid()}
+    if not stats.get("downloader/response_count"):
+        raise DcsError(
+            f"the crawl fetched nothing ({stats.get('finish_reason')}); "
+            f"see {settings.get('LOG_FILE') or 'its log'}"
+        )
+    report = stats.get("dcs/report_path")
+    return Path(report) if report else None

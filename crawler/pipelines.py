@@ -62,6 +62,7 @@ class ArticleTextPipeline:
             source = item.warc.get("refers_to") or item.warc["record_id"]
             writer.write(conversion_record(url, text.encode("utf-8"), refers_to=source))
         self.state.record_text(item.canonical, written.sha1, str(written.text))
+        self.state.record_dates(item.canonical, article.published, article.modified)
         self.stats.inc_value("dcs/articles")
         if article.method == "generic":
             self.stats.inc_value("dcs/articles/generic")

@@ -241,7 +241,8 @@ COMMON_STRIP = (
     ".image-caption", ".PhotoCMS_Caption", ".caption", ".fig-caption", "td.caption",
     ".author", "p.author", ".byline", ".source",
     ".ads", ".ad", ".advertisement", ".banner", "[class*='adsbygoogle']", "[id^='ads']",
-    ".box-readmore", ".read-more", ".readmore", ".xem-them", ".xemthem", ".box-related", ".related-news",
+    ".box-readmore", ".read-more", ".readmore", ".xem-them", ".xemthem",
+    ".box-related", ".related-news",
     ".social", ".share", ".tool-share",
 )  # fmt: skip
 
@@ -324,6 +325,11 @@ class PageMeta:
         "meta[name='publishdate']",
         "time[itemprop=datePublished]",
     )
+    # Last resorts, for markup no rule knows: any machine-readable time, then a visible one.
+    any_time: tuple[str, ...] = ("article time[datetime]", "main time[datetime]", "time[datetime]")
+    visible_date: tuple[str, ...] = (
+        "[class*='publish']", "[class*='date']", "[class*='time']", "[class*='Date']",
+    )  # fmt: skip
     modified: tuple[str, ...] = (
         "meta[property='article:modified_time']",
         "meta[itemprop=dateModified]",

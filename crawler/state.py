@@ -11,6 +11,7 @@ Times are stored as POSIX seconds (REAL) and handed out as aware UTC datetimes.
 
 from __future__ import annotations
 
+import email.utils
 import os
 import sqlite3
 import threading
@@ -213,6 +214,20 @@ def _policy_duration(policy: str, text: str) -> timedelta:
         return timedelta(seconds=parse_interval(text.strip()))
     except DcsError:
         raise PolicyError(f"revisit policy {policy!r}: bad duration {text.strip()!r}") from None
+
+
+def _version_time(row: sqlite3.Row) -> float:
+    """When the version we hold was last modified, to compare with a sitemap lastmod.
+
+    The server's own Last-Modified when it sent one: both times then come from the server's
+    clock, so a skew between its clock and ours cannot hide an edit. Else our fetch time.
+    """
+    if row["last_modified"]:
+        try:
+            return email.utils.parsedate_to_datetime(row["last_modified"]).timestamp()
+        except (TypeError, ValueError):
+            pass
+    return row["fetched_at"]
 
 
 class CrawlState:
@@ -542,13 +557,13 @@ class CrawlState:
         """
         now_ts = _ts(now or datetime.now(UTC), "now")
         row = self._one(
-            "SELECT kind, fetched_at, status, first_seen, published, lastmod"
+            "SELECT kind, fetched_at, status, first_seen, published, lastmod, last_modified"
             " FROM urls WHERE url = ?",
             (url,),
         )
         if row is None or row["fetched_at"] is None:
             return True
-        if row["lastmod"] is not None and row["lastmod"] > row["fetched_at"]:
+        if row["lastmod"] is not None and row["lastmod"] > _version_time(row):
             return True
         if not _settled(row["status"]):
             return True
@@ -562,6 +577,28 @@ class CrawlState:
         if interval is None:
             return False
         return now_ts - row["fetched_at"] >= interval.total_seconds()  # type: ignore[operator]
+
+    def articles_due(
+        self, now: datetime | None = None, policy: RevisitPolicy | None = None
+    ) -> Iterator[tuple[str, str]]:
+        """(canonical URL, URL last fetched) of every archived article the policy says to
+        recheck now: the revisit policy does not wait for a link to the article."""
+        rows = self.db.execute(
+            "SELECT url, target_uri FROM urls WHERE kind = ? AND ref_status = 200"
+            " AND text_sha1 IS NOT NULL",
+            (Kind.ARTICLE.value,),
+        ).fetchall()
+        for url, target_uri in rows:
+            if self.due_for_revisit(url, now, policy):
+                yield url, target_uri or url
+
+    def changed_since_capture(self, url: str, lastmod: datetime) -> bool:
+        """Whether a ``lastmod`` says the URL changed after the version we hold (True when
+        we hold none)."""
+        row = self._one("SELECT fetched_at, last_modified FROM urls WHERE url = ?", (url,))
+        if row is None or row["fetched_at"] is None:
+            return True
+        return _ts(lastmod, "lastmod") > _version_time(row)
 
     # -- frontier ---------------------------------------------------------------------
     def enqueue(self, url: str, fetch_url: str, kind: Kind | str, priority: int = 0) -> bool:

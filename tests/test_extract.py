@@ -329,3 +329,26 @@ def test_render_text_folds_white_space_and_has_no_trailing_newline() -> None:
     text = render_text(article)
     assert text == "Tiêu đề\n(ĐCSVN) - Sapo\n- Liên quan\nĐoạn một\nĐoạn hai"
     assert unicodedata.is_normalized("NFC", text)
+
+
+def test_italic_caption_below_an_image_is_not_text() -> None:
+    html = gen1_page().replace(
+        "<p>Dòng ba A.",
+        '<p style="text-align:center"><img src="/DATA/0/b.jpg"></p>'
+        '<p style="text-align:center"><em>Các đại biểu dự hội nghị. (Ảnh: TTXVN)</em></p>'
+        "<p><em>Một đoạn in nghiêng</em> nhưng là văn bản.</p><p>Dòng ba A.",
+    )
+    paragraphs = extract(html, GEN1_URL).paragraphs
+    assert not any("Ảnh: TTXVN" in p for p in paragraphs)
+    assert "Một đoạn in nghiêng nhưng là văn bản." in paragraphs
+
+
+def test_generic_page_dated_by_a_time_element_or_a_visible_date() -> None:
+    sentence = "Một câu văn đủ dài để làm thân bài của một trang có bố cục lạ. "
+    body = f"<div class='x'><h1>Tiêu đề của một trang lạ</h1>{{date}}<p>{sentence * 6}</p></div>"
+    timed = body.replace("{date}", '<time datetime="2021-05-06T07:08:00+07:00">hôm qua</time>')
+    shown = body.replace("{date}", '<div class="meta-date">Thứ Năm, 06/05/2021 - 07:08</div>')
+    for html in (timed, shown):
+        article = extract(page(html, "<title>Lạ</title>"), "https://dangcongsan.vn/la-620002.html")
+        assert article.method == "generic"
+        assert article.published == datetime(2021, 5, 6, 7, 8, tzinfo=VIETNAM)

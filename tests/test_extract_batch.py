@@ -8,6 +8,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -99,6 +100,12 @@ def test_versions_revisits_failures_and_skips(tmp_path: Path) -> None:
     assert (day / "533819.txt").read_text(encoding="utf-8").endswith("Bản ba.")
     assert meta["warc"]["filename"] == "b.warc.gz" and meta["url"] == url
     assert meta["versions"][1]["warc"]["filename"] == "a.warc"
+    # The location points at the response record itself.
+    with open(warcs / "b.warc.gz", "rb") as handle:
+        handle.seek(meta["warc"]["offset"])
+        record = next(iter(ArchiveIterator(handle)))
+        assert record.rec_headers.get_header("WARC-Record-ID") == meta["warc"]["record_id"]
+        assert record.rec_headers.get_header("WARC-Date") == "2026-11-03T00:00:00Z"
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".reextract")]
 
 
@@ -110,32 +117,42 @@ def test_no_warcs_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def replica_warcs(tmp_path_factory) -> tuple[Path, list]:
+def replica_warcs(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """Two crawls of the replica a month apart (some articles edited in between)."""
     replica = pytest.importorskip("crawler.replica")
     if not hasattr(replica, "ReplicaSite"):
         pytest.skip("crawler.replica has no ReplicaSite yet")
     site = replica.ReplicaSite(seed=1, per_generation=12)
     folder = tmp_path_factory.mktemp("warcs")
     base = "http://127.0.0.1:8080"  # a crawl of the replica: mirror URLs in the WARC
-    responses = []
-    for n, article in enumerate(site.articles):
-        status, headers, body = site.render(article.path)
-        date = f"2026-11-{1 + n % 3:02d}T0{n % 10}:00:00Z"
-        responses.append((base + article.path, date, body, list(headers.items())))
-    # three files, so that both workers get some
-    for i in range(3):
-        write_warc(folder / f"dcs-{i}.warc.gz", responses[i::3])
-    return folder, site.articles
+    latest: dict[str, str] = {}
+    for crawl, month in enumerate(("11", "12")):
+        responses = []
+        for n, article in enumerate(site.articles):
+            status, headers, body = site.render(article.path)
+            date = f"2026-{month}-{1 + n % 3:02d}T0{n % 10}:00:00Z"
+            responses.append((base + article.path, date, body, list(headers.items())))
+            latest[article.url] = article.expected_text
+        for i in range(3):  # several files, so that both workers get some
+            write_warc(folder / f"dcs-{crawl}-{i}.warc.gz", responses[i::3])
+        site.advance(days=30)
+    return folder, latest
 
 
 def test_replica_warcs_give_the_same_tree_with_one_or_two_workers(tmp_path, replica_warcs):
-    folder, articles = replica_warcs
+    folder, latest = replica_warcs
     one = reextract([folder], tmp_path / "one", workers=1, progress=False)
     two = reextract([folder], tmp_path / "two", workers=2, progress=False)
     assert one == two
-    assert one.records == len(articles) and one.articles == len(articles) and not one.failed
+    assert one.articles == one.records and not one.failed and one.changed > 0
     first, second = tree(tmp_path / "one"), tree(tmp_path / "two")
-    assert first == second and len(first) == 2 * len(articles)
-    expected = {a.expected_text for a in articles}
-    written = {v.decode("utf-8") for k, v in first.items() if k.endswith(".txt")}
-    assert len(written & expected) >= 0.98 * len(expected)
+    assert first == second
+    sidecars = [json.loads(v) for k, v in first.items() if k.endswith(".json")]
+    assert len(sidecars) == len(latest)
+    texts = {m["canonical_url"]: (tmp_path / "one").rglob(m["id"] + ".txt") for m in sidecars}
+    exact = sum(
+        next(paths).read_text(encoding="utf-8") == latest[url] for url, paths in texts.items()
+    )
+    assert exact >= 0.98 * len(latest)
+    edited = [m for m in sidecars if len(m["versions"]) > 1]
+    assert edited and all(m["versions"][-1]["file"] == m["id"] + ".txt" for m in edited)

@@ -23,6 +23,8 @@ _OUT_BLOCKS = frozenset({"p", "head", "list", "item", "quote", "table", "row", "
 _RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
 # A byline is a short line: a name, maybe a source in parentheses.
 MAX_BYLINE_CHARS = 80
+# A caption is a line or two; a longer italic block below an image is text.
+MAX_CAPTION_CHARS = 300
 # Below this share of the container's text, trafilatura's reading is second-guessed.
 MIN_COVERAGE = 0.6
 # A body line this long that trafilatura drops is reported in the article's warnings.
@@ -63,6 +65,32 @@ def _trailing_blocks(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlEle
     return found[:2]
 
 
+def _is_image_block(element: lxml.html.HtmlElement) -> bool:
+    return element.find(".//img") is not None and not inline_text(element)
+
+
+def _is_emphasised_only(element: lxml.html.HtmlElement) -> bool:
+    """All the block's text sits inside <em>/<i> (how old bodies set a caption)."""
+    text = inline_text(element)
+    if not text or len(text) > MAX_CAPTION_CHARS:
+        return False
+    emphasised = " ".join(inline_text(e) for e in element.iter("em", "i") if e is not element)
+    return len(fold(emphasised)) >= len(text) - 2
+
+
+def _loose_captions(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Captions outside <figure>: an italic line right below a block holding only an image."""
+    found = []
+    for block in container.iter("p", "div"):
+        if not _is_image_block(block):
+            continue
+        following = block.getnext()
+        if following is not None and following.tag in ("p", "div"):
+            if _is_emphasised_only(following) or "caption" in (following.get("class") or ""):
+                found.append(following)
+    return found
+
+
 def cut_bylines(container: lxml.html.HtmlElement) -> list[str]:
     """Remove the right-aligned author line(s) ending the body; return their text."""
     bylines = []
@@ -71,6 +99,20 @@ def cut_bylines(container: lxml.html.HtmlElement) -> list[str]:
             break
         bylines.append(inline_text(block))
         drop(block)
+    return bylines
+
+
+def generic_bylines(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> list[str]:
+    """Pop from the end of a generic body the lines the page sets as a byline (short,
+    right-aligned); return them."""
+    bylines: list[str] = []
+    if not paragraphs:
+        return bylines
+    candidates = {
+        inline_text(block) for block in tree.iter("p", "div") if _is_byline(block)
+    }  # fmt: skip
+    while paragraphs and len(bylines) < 2 and paragraphs[-1] in candidates:
+        bylines.append(paragraphs.pop())
     return bylines
 
 
@@ -90,14 +132,22 @@ def clean_container(
     """A copy of the body container without what is never text. Returns (copy, bylines)."""
     body = deepcopy(container)
     body.tail = None
-    for element in select_all(body, (*strip, *COMMON_STRIP)):
-        drop(element)
-    for element in list(body.iter("p", "div", "li", "h2", "h3", "h4", "strong", "em")):
-        if element.getparent() is not None and _is_read_more(element):
-            drop(element)
+    strip_boilerplate(body, strip)
     bylines = cut_bylines(body)
     _divs_to_paragraphs(body)
     return body, bylines
+
+
+def strip_boilerplate(scope: lxml.html.HtmlElement, strip: tuple[str, ...]) -> None:
+    """Remove, in place, what is never article text: the markup's `strip` selectors, the
+    site-wide boilerplate, read-more pointers and captions set below images."""
+    for element in select_all(scope, (*strip, *COMMON_STRIP)):
+        drop(element)
+    for element in list(scope.iter("p", "div", "li", "h2", "h3", "h4", "h5")):
+        if element.getparent() is not None and _is_read_more(element):
+            drop(element)
+    for caption in _loose_captions(scope):
+        drop(caption)
 
 
 def _divs_to_paragraphs(container: lxml.html.HtmlElement) -> None:
@@ -112,14 +162,12 @@ def _divs_to_paragraphs(container: lxml.html.HtmlElement) -> None:
 
 def select_all(scope: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> list:
     """Every element any of the selectors matches (outermost kept, each once)."""
-    seen: set = set()
-    found = []
+    found: dict = {}  # element -> None: ordered, each once
     for css in selectors:
         for element in select(scope, (css,)):
-            if element is not scope and id(element) not in seen:
-                seen.add(id(element))
-                found.append(element)
-    return found
+            if element is not scope:
+                found.setdefault(element)
+    return list(found)
 
 
 def _out_lines(element: etree._Element) -> list[str]:
@@ -179,14 +227,14 @@ def body_paragraphs(
 ) -> tuple[list[str], list[str]]:
     """Paragraphs of an already cleaned body container. Returns (paragraphs, warnings).
 
-    trafilatura reads the container; when it keeps much less than the container holds
-    (it judged a paragraph boilerplate) the container's own layout is used, with a warning.
+    trafilatura reads the container. When it keeps much less than the container holds the
+    container's own layout is used instead; when it drops a long line, that is reported.
     """
     direct = lines(container)
     if not direct:
         return [], []
     page = lxml.html.Element("html")
-    lxml.html.etree.SubElement(page, "body").append(deepcopy(container))
+    etree.SubElement(page, "body").append(deepcopy(container))
     # The container is the article already: favour recall, no fallback extractors.
     paragraphs = _run_trafilatura(page, url, favor_recall=True, fast=True) or []
     kept = sum(len(p) for p in paragraphs)
@@ -201,11 +249,19 @@ def body_paragraphs(
 
 
 def generic_extraction(
-    tree: lxml.html.HtmlElement, url: str | None
+    tree: lxml.html.HtmlElement, url: str | None, strip: tuple[str, ...] = ()
 ) -> trafilatura.settings.Document | None:
-    """trafilatura on the whole page, metadata included: for markup no site rule knows."""
+    """trafilatura on the whole page, metadata included: for markup no site rule knows.
+
+    The page's <body> is first rid of what the site rules know is never text (`strip`:
+    every generation's related boxes, captions, ads), whatever container holds it.
+    """
+    page = deepcopy(tree)
+    body = page.find("body")
+    if body is not None:
+        strip_boilerplate(body, strip)
     return trafilatura.bare_extraction(
-        deepcopy(tree),
+        page,
         url=url,
         with_metadata=True,
         include_comments=False,

@@ -16,6 +16,7 @@ from crawler.extract.body import (
     body_paragraphs,
     clean_container,
     document_lines,
+    generic_bylines,
     generic_extraction,
 )
 from crawler.extract.dates import parse_any, parse_iso, parse_visible
@@ -79,7 +80,7 @@ def _jsonld(tree: lxml.html.HtmlElement) -> dict:
             elif isinstance(item, dict):
                 types = item.get("@type")
                 types = types if isinstance(types, list) else [types]
-                if any(t in PAGE_META.jsonld_types for t in types):
+                if any(isinstance(t, str) and t in PAGE_META.jsonld_types for t in types):
                     return item
                 stack.extend(item.get("@graph") or [])
     return {}
@@ -196,6 +197,20 @@ def _author(page: _Page, scopes: list, markup: Markup | None, bylines: list[str]
     return None
 
 
+def _last_resort_dates(page: _Page) -> list[tuple[str, datetime]]:
+    """A date where no rule looks: any <time datetime>, then a date-like element's text."""
+    for element in select(page.tree, PAGE_META.any_time):
+        value = parse_any(element.get("datetime"))
+        if value is not None:
+            return [("time", value)]
+    for css in PAGE_META.visible_date:
+        for element in select(page.tree, (css,))[:20]:
+            value = parse_visible(inline_text(element)[:120])
+            if value is not None:
+                return [("visible", value)]
+    return []
+
+
 def _dates(page: _Page, scopes: list, markup: Markup | None, generic_date: str | None) -> tuple:
     """(published, modified). Machine-readable sources (a `datetime` attribute, meta, JSON-LD)
     carry seconds and a zone and come first; the date the page shows comes next."""
@@ -212,6 +227,8 @@ def _dates(page: _Page, scopes: list, markup: Markup | None, generic_date: str |
     if page.jsonld.get("datePublished"):
         machine.append(("json-ld", parse_any(str(page.jsonld["datePublished"]))))
     found = [(name, value) for name, value in machine + visible if value is not None]
+    if not found:
+        found = _last_resort_dates(page)
     if not found and generic_date:  # htmldate's guess: a day, no time
         found = [("trafilatura", parse_iso(generic_date))]
     found = [(name, value) for name, value in found if value is not None]
@@ -352,8 +369,12 @@ def extract(html: bytes | str, url: str) -> Article:
             page.warn(warning)
     else:
         page.warn("no site rule matches this markup: generic extraction")
-        generic = generic_extraction(tree, canonical_url)
+        # A related box any generation uses is still a related box.
+        related = _links(select(tree, [css for m in MARKUPS for css in m.related]), base)
+        known = tuple(css for m in MARKUPS for css in (*m.strip, *m.related_box))
+        generic = generic_extraction(tree, canonical_url, known)
         paragraphs = document_lines(generic)
+        bylines = generic_bylines(tree, paragraphs)
     if not lead:
         lead = fold(next(iter(_meta(tree, PAGE_META.description)), ""))
         if lead:

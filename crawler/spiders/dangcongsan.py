@@ -63,6 +63,13 @@ class DangcongsanSpider(scrapy.Spider):
                 request = self.article_request(entry.fetch_url, resumed=True)
                 if request is not None:
                     yield request
+        # Known articles the revisit policy says to recheck, whether or not a page links them.
+        if self.incremental:
+            now = datetime.now(VIETNAM)
+            for _, last_url in self.state.articles_due(now, self.revisit_policy):
+                request = self.request(last_url)
+                if request is not None:
+                    yield request
         for path in ("/", "/sitemap.xml", "/rss"):
             yield self.request(self.site.base_url + path)
 
@@ -89,9 +96,16 @@ class DangcongsanSpider(scrapy.Spider):
             fetch_url,
             callback=callbacks[kind],
             priority=PRIORITY.get(kind, 0),
-            meta={"kind": kind.value, **kwargs.pop("meta", {})},
-            **kwargs,
+            **self.revalidation(fetch_url, kind),
         )
+
+    def revalidation(self, url: str, kind: Kind) -> dict:
+        """Request arguments that let an unchanged page come back as a bodiless 304 on an
+        incremental run: nothing new behind it, and the archive gets a small revisit record."""
+        meta = {"kind": kind.value, "handle_httpstatus_list": [304]}
+        if not self.incremental:
+            return {"meta": meta}
+        return {"meta": meta, "headers": self.state.conditional_headers(self.site.canonical(url))}
 
     def article_request(
         self, url: str, lastmod: datetime | None = None, resumed: bool = False
@@ -99,11 +113,11 @@ class DangcongsanSpider(scrapy.Spider):
         canonical = self.site.canonical(url)
         if canonical in self.seen_articles:
             return None
-        self.seen_articles.add(canonical)
         headers = {}
         if self.incremental and self.state.is_archived(canonical):
             if lastmod is not None:
                 self.state.note_lastmod(canonical, lastmod)
+            # Not marked seen: a later link (a sitemap entry with a newer lastmod) may make it due.
             if not self.state.due_for_revisit(
                 canonical, datetime.now(VIETNAM), self.revisit_policy
             ):
@@ -111,6 +125,7 @@ class DangcongsanSpider(scrapy.Spider):
             headers = self.state.conditional_headers(canonical)
         if self.max_articles and self.articles_requested >= self.max_articles:
             return None
+        self.seen_articles.add(canonical)
         self.articles_requested += 1
         if not resumed:
             self.state.enqueue(canonical, url, Kind.ARTICLE.value)
@@ -139,9 +154,9 @@ class DangcongsanSpider(scrapy.Spider):
         if page > 1:
             query.append(("page", str(page)))
         page_url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
-        return scrapy.Request(
-            page_url, callback=self.parse_list, meta={"kind": kind.value, "page": page}
-        )
+        arguments = self.revalidation(page_url, kind)
+        arguments["meta"]["page"] = page
+        return scrapy.Request(page_url, callback=self.parse_list, **arguments)
 
     def requisite_requests(self, response: Response) -> Iterator[scrapy.Request]:
         """Images (lazy ones by data-src), style sheets and scripts of an article page."""
@@ -155,13 +170,20 @@ class DangcongsanSpider(scrapy.Spider):
             if not link or link.startswith("data:"):
                 continue
             url = self.site.fetch_url(response.urljoin(link))
-            if url is not None:
+            if url is not None and self.needs_fetch(url):
                 yield scrapy.Request(
                     url,
                     callback=self.parse_asset,
                     priority=PRIORITY[Kind.ASSET],
                     meta={"kind": Kind.ASSET.value},
                 )
+
+    def needs_fetch(self, url: str) -> bool:
+        """Whether an incremental run must fetch this (an image archived once never is)."""
+        if not self.incremental:
+            return True
+        canonical = self.site.canonical(url)
+        return self.state.due_for_revisit(canonical, datetime.now(VIETNAM), self.revisit_policy)
 
     def follow_links(self, response: Response) -> Iterator[scrapy.Request]:
         for href in response.xpath("//a/@href").getall():
@@ -173,13 +195,13 @@ class DangcongsanSpider(scrapy.Spider):
 
     # -- callbacks ----------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
-        if hasattr(response, "xpath"):
+        if response.status == 200 and hasattr(response, "xpath"):
             yield from self.follow_links(response)
 
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
         """A list page: follow its articles; page on while it brings articles we lack."""
-        if not hasattr(response, "xpath"):
-            return
+        if response.status != 200 or not hasattr(response, "xpath"):
+            return  # a 304: the page has not changed since the last run, nothing new behind it
         before = self.articles_requested
         yield from self.follow_links(response)
         brought_new = self.articles_requested > before
@@ -227,6 +249,8 @@ class DangcongsanSpider(scrapy.Spider):
         return None
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status != 200:
+            return
         body = response.body.lstrip()
         if not body.startswith(b"<?xml") and b"<rss" not in body[:500]:
             yield from self.parse_page(response)  # an HTML page listing the feeds
@@ -239,6 +263,8 @@ class DangcongsanSpider(scrapy.Spider):
                 yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status != 200:
+            return
         body = response.body
         if gzip_magic_number(response):
             body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
@@ -278,7 +304,16 @@ class DangcongsanSpider(scrapy.Spider):
         if not self.incremental:
             return entries
         newest = sorted(entries, key=lambda e: sitemap_month(*e), reverse=True)
-        return newest[: self.recent_sitemaps]
+        recent = newest[: self.recent_sitemaps]
+        return recent + [e for e in newest[self.recent_sitemaps :] if self.changed_since_read(*e)]
+
+    def changed_since_read(self, loc: str, lastmod: datetime | None) -> bool:
+        """Whether a child sitemap's lastmod is newer than our last read of it (an old
+        month changes when one of its articles is edited)."""
+        url = self.site.fetch_url(loc)
+        if url is None or lastmod is None:
+            return False
+        return self.state.changed_since_capture(self.site.canonical(url), lastmod)
 
 
 def fetched_at(warc: dict | None) -> datetime:

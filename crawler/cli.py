@@ -82,7 +82,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from crawler.schedule import crawl_command, run_schedule
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    return run_schedule(crawl_command(args.crawl_argv), every=args.every, cron=args.cron)
+    return run_schedule(
+        crawl_command(args.crawl_argv), every=args.every, cron=args.cron, max_runs=args.max_runs
+    )
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -158,6 +160,7 @@ def build_parser() -> Parser:
     when = schedule.add_mutually_exclusive_group(required=True)
     when.add_argument("--every", metavar="INTERVAL", help="e.g. 30m, 1h, 1d")
     when.add_argument("--cron", metavar="EXPR", help='a cron expression, e.g. "0 * * * *"')
+    schedule.add_argument("--max-runs", type=int, metavar="N", help="stop after N runs (default: never)")
     schedule.add_argument("crawl_argv", nargs=argparse.REMAINDER, metavar="-- CRAWL OPTIONS", help="options passed to each `dcs crawl`")  # fmt: skip
     schedule.set_defaults(handler=cmd_schedule)
 

@@ -17,7 +17,8 @@ LOCAL_MIRROR_SETTINGS = [
 
 
 def run_demo(out_dir: Path, max_articles: int | None = None) -> int:
-    with ReplicaServer(ReplicaSite(seed=1)) as server:
+    site = ReplicaSite(seed=1)
+    with ReplicaServer(site) as server:
         print(f"Replica of dangcongsan.vn serving at {server.base_url}")
         print(f"Crawling it into {out_dir}/ ...", flush=True)
         run_crawl(
@@ -30,14 +31,17 @@ def run_demo(out_dir: Path, max_articles: int | None = None) -> int:
         )
     warcs = sorted((out_dir / "warc").glob("*.warc.gz"))
     texts = sorted((out_dir / "text").rglob("*.txt"))
-    print(
-        f"\nArchived: {len(warcs)} WARC file(s) in {out_dir}/warc, {len(texts)} text file(s) in {out_dir}/text"
-    )
-    if texts:
-        print(f"  e.g. {texts[0]}")
+    print(f"\nArchived: {len(warcs)} WARC file(s) in {out_dir}/warc,")
+    print(f"          {len(texts)} text file(s) in {out_dir}/text")
+    # Show the seed article (the one of seed-article.txt) when this crawl reached it.
+    example = next((out_dir / "text").rglob(f"{site.seed_article.id}.txt"), None)
+    example = example or (texts[0] if texts else None)
+    if example is None:
+        return 0
+    print(f"  e.g. {example}: {example.read_text(encoding='utf-8').splitlines()[0]}")
     print("Look at it:")
-    print(f"  dcs replay serve --out {out_dir}        # then open http://127.0.0.1:8080/dcs/")
-    print(f"  dcs replay list --out {out_dir} 531379  # the captures of the seed article")
-    print(f"  dcs replay show --out {out_dir} 531379  # its text")
+    print(f"  dcs replay serve --out {out_dir}   # then open http://127.0.0.1:8080/dcs/")
+    print(f"  dcs replay list --out {out_dir} {example.stem}   # the captures of that article")
+    print(f"  dcs replay show --out {out_dir} {example.stem}   # its text")
     print(f"  dcs export wacz demo.wacz --out {out_dir}")
     return 0

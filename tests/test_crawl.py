@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from crawl_support import crawl, linked_paths, records
+from crawl_support import LOCAL, crawl, dcs, linked_paths, records
 
 from crawler.replica import FaultPlan, ReplicaServer, ReplicaSite
 from crawler.site import Kind, Site
@@ -210,3 +210,16 @@ def test_no_requisites(tmp_path):
         crawl(server.base_url, out, "--max-articles", "3", "--no-requisites")
         log = list(server.log)
     assert not [e.path for e in log if e.path.endswith((".jpg", ".png", ".gif", ".css", ".js"))]
+
+
+def test_schedule_runs_incremental_crawls(tmp_path):
+    site = ReplicaSite(seed=9, per_generation=5)
+    out = tmp_path / "archive"
+    with ReplicaServer(site) as server:
+        result = dcs(
+            "schedule", "--every", "1s", "--max-runs", "2",
+            "--", "--out", str(out), "--base-url", server.base_url, *LOCAL,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(list((out / "reports").glob("crawl-*.json"))) == 2
+    assert len(list((out / "text").rglob("*.txt"))) == len(site.articles)

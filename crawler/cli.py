@@ -160,7 +160,9 @@ def build_parser() -> Parser:
     when = schedule.add_mutually_exclusive_group(required=True)
     when.add_argument("--every", metavar="INTERVAL", help="e.g. 30m, 1h, 1d")
     when.add_argument("--cron", metavar="EXPR", help='a cron expression, e.g. "0 * * * *"')
-    schedule.add_argument("--max-runs", type=int, metavar="N", help="stop after N runs (default: never)")
+    schedule.add_argument(
+        "--max-runs", type=int, metavar="N", help="stop after N runs (default: never)"
+    )
     schedule.add_argument("crawl_argv", nargs=argparse.REMAINDER, metavar="-- CRAWL OPTIONS", help="options passed to each `dcs crawl`")  # fmt: skip
     schedule.set_defaults(handler=cmd_schedule)
 

@@ -113,7 +113,9 @@ def unreachable_reason(stats: dict) -> str | None:
     if stats.get("downloader/response_count", 0):
         return None
     names = [
-        key.rsplit(".", 1)[-1] for key in stats if key.startswith("downloader/exception_type_count/")
+        key.rsplit(".", 1)[-1]
+        for key in stats
+        if key.startswith("downloader/exception_type_count/")
     ]
     for words, reason in UNREACHABLE:
         if any(words in name for name in names):

@@ -116,13 +116,18 @@ class SiteRedirectMiddleware(RedirectMiddleware):
 
     def process_response(self, request: Request, response: Response, spider=None):
         location = response.headers.get("Location")
+        linked = None
         if location and 300 <= response.status < 400:
-            mapped = self.site.fetch_url(response.urljoin(location.decode("latin-1")))
+            linked = response.urljoin(location.decode("latin-1"))
+            mapped = self.site.fetch_url(linked)
             if mapped is not None:
                 headers = response.headers.copy()
                 headers["Location"] = mapped
                 response = response.replace(headers=headers)
-        return super().process_response(request, response)
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            result.meta["archive_url"] = self.site.archive_url(result.url, linked)
+        return result
 
     def _redirect(self, redirected: Request, request: Request, reason) -> Request:
         redirected = super()._redirect(redirected, request, reason)

@@ -124,7 +124,9 @@ class Site:
     def owns(self, url: str) -> bool:
         """Whether the URL is on the site or its CDNs (under any of its names)."""
         host = _host(urlsplit(url).netloc)
-        return host in SITE_HOSTS or host in CDN_HOSTS or (not self.is_live and host == self.base_host)
+        return (
+            host in SITE_HOSTS or host in CDN_HOSTS or (not self.is_live and host == self.base_host)
+        )
 
     def fetch_url(self, url: str) -> str | None:
         """The URL to request for a link, mapped onto the base URL; None if out of scope."""
@@ -135,11 +137,28 @@ class Site:
             return None
         path = parts.path or "/"
         query = "&".join(
-            pair for pair in parts.query.split("&") if pair and not is_tracking_param(pair.split("=")[0])
+            pair
+            for pair in parts.query.split("&")
+            if pair and not is_tracking_param(pair.split("=")[0])
         )
         if self.is_live and _host(parts.netloc) in CDN_HOSTS:
             return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
         return self.base_url + urlunsplit(("", "", path, query, ""))
+
+    def archive_url(self, fetch_url: str, linked: str | None = None) -> str:
+        """The URL an exchange is archived under (WARC-Target-URI).
+
+        On the live site, the URL fetched. From a mirror, the live URL it stands for, so that
+        the archive replays as the site: pages link to https://dangcongsan.vn/… and to the
+        image CDNs, and a replay engine looks captures up by those links. `linked` is the
+        link as found, which tells a CDN image from a page of the site itself.
+        """
+        parts = urlsplit(fetch_url)
+        if self.is_live or _host(parts.netloc) != self.base_host:
+            return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+        linked_host = _host(urlsplit(linked).netloc) if linked else ""
+        host = linked_host if linked_host in CDN_HOSTS else CANONICAL_HOST
+        return urlunsplit(("https", host, parts.path or "/", parts.query, ""))
 
     def fetch_hosts(self) -> list[str]:
         """The hosts requests go to: the base URL's, and on the live site its CDNs too."""

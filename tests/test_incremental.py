@@ -120,7 +120,9 @@ def test_full_crawl_ignores_state_and_dedupes_by_digest(tmp_path):
     new_records = list(records(out / "warc"))[marker:]
     identical = [r for r in new_records if r.type == "revisit"]
     assert identical and all(r.warc_headers["WARC-Profile"] == IDENTICAL for r in identical)
-    assert not [r for r in new_records if r.type == "response" and r.status == 200 and "post" in r.path]
+    assert not [
+        r for r in new_records if r.type == "response" and r.status == 200 and "post" in r.path
+    ]
     for article in site.articles:
         assert len(sidecar(out, article)["versions"]) == 1
 
@@ -162,7 +164,9 @@ def test_killed_crawl_resumes_without_refetching(tmp_path):
     assert texts == {a.id for a in site.articles}
     # ...and nothing archived fetched again: a path served twice was archived once at most.
     archived = Counter(
-        unquote(urlsplit(r.uri).path) for r in records(out / "warc") if r.type == "response" and r.status == 200
+        unquote(urlsplit(r.uri).path)
+        for r in records(out / "warc")
+        if r.type == "response" and r.status == 200
     )
     twice = [p for p, n in article_paths(log).items() if n > 1]
     assert len(twice) <= 2

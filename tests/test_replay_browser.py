@@ -32,6 +32,11 @@ PAGE_STATE = """
 """
 
 
+CALENDAR_TEXT = (
+    "document.body && document.body.innerText.includes('captures') && document.body.innerText"
+)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Debian's chromium; installed with scripts/install-chromium.sh when missing."""
@@ -93,3 +98,13 @@ def test_replayed_seed_article_in_a_browser(chromium, replay_server, small_archi
     width, height, variety = _png_facts(shot.read_bytes())
     assert width >= 800 and height >= 600
     assert shot.stat().st_size > 10_000 and variety > 20, "the screenshot looks blank"
+
+
+def test_calendar_of_captures_in_a_browser(chromium, replay_server, small_archive):
+    base, _ = replay_server
+    with Chromium(chromium) as browser:
+        browser.open(f"{base}/dcs/*/{small_archive.seed_url}")
+        # pywb draws the calendar in the page from its CDX API: both captures are counted.
+        text = browser.wait_for(CALENDAR_TEXT, timeout=30)
+    assert "All-time (2 captures)" in text
+    assert "2025 (2 captures)" in text

@@ -83,8 +83,9 @@ def test_second_build_reads_only_new_or_changed_files(archive_copy):
     assert again.index_path.stat().st_mtime_ns == index_mtime  # not rewritten
 
     _write_warc(out / "warc" / "dcs-20200102030405000-00000-old.warc.gz", "https://dangcongsan.vn/")
-    third = build_index(out)
-    assert third.indexed == ["dcs-20200102030405000-00000-old.warc.gz"]
+    read = []
+    third = build_index(out, on_file=read.append)
+    assert third.indexed == read == ["dcs-20200102030405000-00000-old.warc.gz"]
     assert third.entries == first.entries + 1
     assert any(f["filename"].endswith("-old.warc.gz") for _k, _t, f in _lines(out))
 

@@ -64,7 +64,10 @@ def test_links_are_mapped_onto_a_mirror_and_cleaned():
     assert site.fetch_url("https://www.dangcongsan.vn/a/b-533819.html?utm_source=x&y=1#top") == (
         f"{MIRROR}/a/b-533819.html?y=1"
     )
-    assert site.fetch_url("https://file1.dangcongsan.vn/DATA/0/x.jpg?w=780") == f"{MIRROR}/DATA/0/x.jpg?w=780"
+    assert (
+        site.fetch_url("https://file1.dangcongsan.vn/DATA/0/x.jpg?w=780")
+        == f"{MIRROR}/DATA/0/x.jpg?w=780"
+    )
     assert site.fetch_url("https://tulieuvankien.dangcongsan.vn/x.html") is None
     assert site.fetch_url("mailto:a@b.c") is None
 
@@ -72,10 +75,26 @@ def test_links_are_mapped_onto_a_mirror_and_cleaned():
 def test_live_site_keeps_its_cdn_hosts():
     site = Site(LIVE_BASE_URL)
     assert site.fetch_url("http://www.dangcongsan.vn/thoi-su") == "https://dangcongsan.vn/thoi-su"
-    assert site.fetch_url("https://file1.dangcongsan.vn/a.jpg") == "https://file1.dangcongsan.vn/a.jpg"
+    assert (
+        site.fetch_url("https://file1.dangcongsan.vn/a.jpg") == "https://file1.dangcongsan.vn/a.jpg"
+    )
 
 
 @pytest.mark.parametrize("bad", ["dangcongsan.vn", "ftp://dangcongsan.vn", "http://"])
 def test_bad_base_url(bad):
     with pytest.raises(ValueError):
         Site(bad)
+
+
+def test_a_mirror_is_archived_under_the_live_urls_it_stands_for():
+    site = Site(MIRROR)
+    page = f"{MIRROR}/thoi-su/a-533819.html?x=1"
+    assert site.archive_url(page) == "https://dangcongsan.vn/thoi-su/a-533819.html?x=1"
+    image = f"{MIRROR}/DATA/0/2019/08/a.jpg"
+    linked = "http://file1.dangcongsan.vn/DATA/0/2019/08/a.jpg"
+    assert site.archive_url(image, linked) == "https://file1.dangcongsan.vn/DATA/0/2019/08/a.jpg"
+    live = Site()
+    assert (
+        live.archive_url("https://dangcongsan.vn/a-post1.html#x")
+        == "https://dangcongsan.vn/a-post1.html"
+    )

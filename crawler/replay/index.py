@@ -15,7 +15,7 @@ import heapq
 import json
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,19 +71,24 @@ def warc_files(out_dir: str | os.PathLike) -> list[Path]:
     return sorted(p for p in warc_dir.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES))
 
 
-def build_index(out_dir: str | os.PathLike) -> IndexResult:
-    """Build or update DIR/index/index.cdxj from DIR/warc/*.warc.gz, reading only new files."""
+def build_index(
+    out_dir: str | os.PathLike, on_file: Callable[[str], None] | None = None
+) -> IndexResult:
+    """Build or update DIR/index/index.cdxj from DIR/warc/*.warc.gz, reading only new files.
+
+    `on_file(name)` is called before each WARC file that has to be read (for progress).
+    """
     out = Path(out_dir)
     if not out.is_dir():
         raise DcsError(f"archive folder {out} does not exist")
     try:
-        return _build(out)
+        return _build(out, on_file)
     except OSError as exc:  # a read-only archive, a full disk...
         where = exc.filename or out / INDEX_DIR
         raise DcsError(f"cannot update the index: {where}: {exc.strerror or exc}") from None
 
 
-def _build(out: Path) -> IndexResult:
+def _build(out: Path, on_file: Callable[[str], None] | None) -> IndexResult:
     idx_dir = out / INDEX_DIR
     (idx_dir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
     result = IndexResult(index_path=idx_dir / INDEX_FILE)
@@ -109,6 +114,8 @@ def _build(out: Path) -> IndexResult:
             result.reused.append(path.name)
             problem = known.get("problem")
         else:
+            if on_file is not None:
+                on_file(path.name)
             entries, problem = _index_one(path, part_path(out, path.name))
             manifest[path.name] = {
                 "size": st.st_size,

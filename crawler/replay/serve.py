@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
+import signal
 import socket
 import sys
 import warnings
@@ -88,6 +89,7 @@ def serve(out_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "ssl already imported": pywb's upstream is plain http
         monkey.patch_all()
+    import gevent
     from gevent.pywsgi import WSGIServer
     from pywb.apps.frontendapp import FrontEndApp
     from pywb.utils.geventserver import RequestURIWSGIHandler
@@ -105,6 +107,9 @@ def serve(out_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080)
     if not _is_loopback(host):
         print(f"  note: listening on {host}: other machines can reach this server", file=sys.stderr)
     print("  press Ctrl-C to stop", flush=True)
+    # Ctrl-C or a TERM signal ends serve_forever quietly (gevent would print the interrupt).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(signum, server.stop, 1)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -169,13 +169,18 @@ class DangcongsanSpider(scrapy.Spider):
             link = link.strip().split(" ")[0]
             if not link or link.startswith("data:"):
                 continue
-            url = self.site.fetch_url(response.urljoin(link))
+            linked = response.urljoin(link)
+            url = self.site.fetch_url(linked)
             if url is not None and self.needs_fetch(url):
                 yield scrapy.Request(
                     url,
                     callback=self.parse_asset,
                     priority=PRIORITY[Kind.ASSET],
-                    meta={"kind": Kind.ASSET.value},
+                    # From a mirror, an image is archived under its CDN's URL, as linked.
+                    meta={
+                        "kind": Kind.ASSET.value,
+                        "archive_url": self.site.archive_url(url, linked),
+                    },
                 )
 
     def needs_fetch(self, url: str) -> bool:

@@ -28,6 +28,7 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.site import LIVE_BASE_URL, Site
 from crawler.warc import records, wire
 from crawler.warc.writer import RecordLocation, WarcWriteError, WarcWriter, recover
 
@@ -89,7 +90,7 @@ class WarcMiddleware:
     def __init__(self, crawler: Crawler, writer: WarcWriter) -> None:
         self.crawler = crawler
         self.writer = writer
-        self._site: Any = None
+        self._site: Site | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
@@ -130,7 +131,7 @@ class WarcMiddleware:
         sent_at = request.meta.pop(SENT_AT, None)
         if sent_at is None or "cached" in response.flags:
             return response  # not fetched through us: a cache hit, a response made up
-        uri = wire.target_uri(request)
+        uri = self._target_uri(request)
         date = records.warc_date(sent_at)
         ip = str(response.ip_address) if response.ip_address else None
         http = wire.response_message(response, request.method)
@@ -175,7 +176,7 @@ class WarcMiddleware:
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
         if request.meta.pop(SENT_AT, None) is None or isinstance(exception, IgnoreRequest):
             return None  # never went to the network (e.g. disallowed by robots.txt)
-        uri = wire.target_uri(request)
+        uri = self._target_uri(request)
         # When the attempt started is unknown (it may have waited in the queue): date the
         # failure, which is what these records are about.
         date = records.warc_date()
@@ -210,15 +211,19 @@ class WarcMiddleware:
             self.crawler.stats.inc_value(key)
 
     # -- crawl state (optional; the only code that talks to crawler.state) -------------------
-    def _state_key(self, request: Request) -> str:
-        canonical = request.meta.get("canonical")
-        if canonical:
-            return canonical
-        if self._site is None:
-            from crawler.site import LIVE_BASE_URL, Site
+    def _target_uri(self, request: Request) -> str:
+        """What the exchange is archived under: the spider's ``archive_url`` for this request
+        (a CDN image fetched from a mirror), else Site.archive_url of the URL fetched."""
+        return request.meta.get("archive_url") or self.site.archive_url(request.url)
 
+    @property
+    def site(self) -> Site:
+        if self._site is None:
             self._site = Site(self.crawler.settings.get("BASE_URL") or LIVE_BASE_URL)
-        return self._site.canonical(request.url)
+        return self._site
+
+    def _state_key(self, request: Request) -> str:
+        return request.meta.get("canonical") or self.site.canonical(request.url)
 
     def _previous_capture(self, request: Request) -> Any:
         """The capture a revisit would refer to (crawler.state.Capture), or None."""
@@ -243,7 +248,7 @@ class WarcMiddleware:
             last_modified=_header(response, b"Last-Modified"),
             payload_digest=info["payload_digest"],
             warc_date=info["date"],
-            target_uri=wire.target_uri(request),
+            target_uri=self._target_uri(request),
             record_id=info["record_id"],
             filename=info["filename"],
             offset=info["offset"],

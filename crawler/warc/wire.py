@@ -52,7 +52,7 @@ def reason_phrase(status: int) -> str:
 
 
 def target_uri(request: Request) -> str:
-    """The URI the exchange is archived under: the request URL without its fragment."""
+    """The request URL without its fragment."""
     return urldefrag(request.url)[0]
 
 

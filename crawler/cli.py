@@ -51,7 +51,9 @@ def add_crawl_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="set a Scrapy setting (repeatable)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log to the terminal instead of OUT/logs/")  # fmt: skip
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log to the terminal instead of OUT/logs/"
+    )
 
 
 def crawl_options(args: argparse.Namespace):
@@ -163,7 +165,12 @@ def build_parser() -> Parser:
     schedule.add_argument(
         "--max-runs", type=int, metavar="N", help="stop after N runs (default: never)"
     )
-    schedule.add_argument("crawl_argv", nargs=argparse.REMAINDER, metavar="-- CRAWL OPTIONS", help="options passed to each `dcs crawl`")  # fmt: skip
+    schedule.add_argument(
+        "crawl_argv",
+        nargs=argparse.REMAINDER,
+        metavar="-- CRAWL OPTIONS",
+        help="options passed to each `dcs crawl`",
+    )
     schedule.set_defaults(handler=cmd_schedule)
 
     extract = commands.add_parser("extract", help="rebuild text files from archived WARCs, offline")

@@ -51,6 +51,7 @@ class DangcongsanSpider(scrapy.Spider):
         spider.recent_sitemaps = settings.getint("INCREMENTAL_SITEMAP_CHILDREN")
         spider.revisit_policy = RevisitPolicy.parse(settings.get("REVISIT_POLICY"))
         spider.seen_articles: set[str] = set()
+        spider.seen_pages: set[str] = set()
         # Scrapy's offsite filter catches redirects away from the site; links never leave it.
         spider.allowed_domains = spider.site.fetch_hosts()
         return spider
@@ -80,6 +81,13 @@ class DangcongsanSpider(scrapy.Spider):
         if fetch_url is None:
             return None
         kind = self.site.classify(fetch_url)
+        if kind is not Kind.ARTICLE:
+            # Every page links the same menus and sidebars: settle those here rather than
+            # build thousands of requests for Scrapy's duplicate filter to drop.
+            canonical = self.site.canonical(fetch_url)
+            if canonical in self.seen_pages:
+                return None
+            self.seen_pages.add(canonical)
         if kind is Kind.ARTICLE:
             return self.article_request(fetch_url)
         if kind in (Kind.LIST, Kind.TAG):
@@ -282,7 +290,7 @@ class DangcongsanSpider(scrapy.Spider):
             (e["loc"].strip(), parse_lastmod(e.get("lastmod"))) for e in sitemap if "loc" in e
         ]
         if sitemap.type == "sitemapindex":
-            for loc, lastmod in self.sitemaps_to_read(entries):
+            for loc, _ in self.sitemaps_to_read(entries):
                 request = self.request(loc)
                 if request is not None:
                     yield request

@@ -131,10 +131,10 @@ def test_a_crash_while_writing_leaves_the_old_file_whole(tmp_path, monkeypatch) 
     first = write_article(article("Bản một."), tmp_path, url=URL, fetched_at=fetched(1))
     old_text, old_meta = first.text.read_bytes(), first.sidecar.read_bytes()
 
-    def crash(fd: int) -> None:
+    def crash(src, dst) -> None:
         raise OSError("disk gone")
 
-    monkeypatch.setattr(os, "fsync", crash)
+    monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError):
         write_article(article("Bản hai."), tmp_path, url=URL, fetched_at=fetched(2))
     assert first.text.read_bytes() == old_text and first.sidecar.read_bytes() == old_meta

@@ -60,7 +60,8 @@ class ArticleTextPipeline:
         if writer is not None and item.warc:
             # A revisit record carries no body: the text refers to the capture it repeats.
             source = item.warc.get("refers_to") or item.warc["record_id"]
-            writer.write(conversion_record(url, text.encode("utf-8"), refers_to=source))
+            uri = item.warc.get("target_uri", url)
+            writer.write(conversion_record(uri, text.encode("utf-8"), refers_to=source))
         self.state.record_text(item.canonical, written.sha1, str(written.text))
         self.state.record_dates(item.canonical, article.published, article.modified)
         self.stats.inc_value("dcs/articles")

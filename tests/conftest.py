@@ -1,44 +1,40 @@
 """Shared fixtures.
 
-`small_archive`: a small archive folder made from the replica, until the real crawler can
-make one: two crawls of the seed article (its page, style sheets, scripts and images) and
-of a few other articles, written as gzip-per-record WARC/1.1 request/response records with
-warcio, plus one revisit record of each profile. It has the layout of `--out DIR`
-(DIR/warc/*.warc.gz, DIR/text/YYYY/MM/DD/<id>.txt + .json). The lead can swap its body for
-a real crawl of the replica as long as the SmallArchive fields stay filled in.
+`small_archive`: a real archive folder made by `dcs crawl` from a small replica of the site
+(`per_generation=3`, which holds the seed article and its pictures), crawled three times
+into the same folder: a first crawl, an incremental one (conditional requests: 304 →
+server-not-modified revisits of the home page, lists and sitemaps) and a `--full` one
+(everything again: identical-payload-digest revisits of the unchanged pages, the seed
+article's among them). One article's text file is then removed, as if its extraction had
+not run, for the tools that must cope without one. The SmallArchive fields are read back
+from the WARC files and sidecars the crawl wrote.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import http.client
-import io
 import json
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import pytest
 from _replay import ReplayProcess, free_port
+from crawl_support import crawl
 from lxml import html as lxml_html
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from warcio.archiveiterator import ArchiveIterator
 
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
-FIRST_CRAWL = datetime(2025, 11, 20, 3, 0, 0, tzinfo=UTC)
-SECOND_CRAWL = FIRST_CRAWL + timedelta(days=1)
-OTHER_ARTICLES = 3  # besides the seed article
-CSS_URL = re.compile(rb"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
+REPO = Path(__file__).resolve().parent.parent
+SEED_TEXT = REPO / "crawler" / "replica" / "data" / "seed-article.txt"
 
 
 @dataclass(frozen=True)
 class Capture:
-    """One response (or revisit) record written to the fixture's WARC files."""
+    """One response (or revisit) record of the archive's WARC files."""
 
     url: str  # WARC-Target-URI (the site's live URL)
     timestamp: str  # 14 digits
@@ -49,6 +45,7 @@ class Capture:
     record_type: str  # response | revisit
     status: int
     content_type: str
+    profile: str = ""  # WARC-Profile of a revisit
 
 
 @dataclass
@@ -57,7 +54,7 @@ class SmallArchive:
     seed_url: str  # the seed article's live URL, as archived
     seed_id: str
     seed_title: str
-    seed_text: str  # the text file expected for it
+    seed_text: str  # the text file expected for it (the repo's seed-article.txt)
     seed_first_paragraph: str
     seed_timestamp: str  # its first capture
     seed_images: list[str]  # live URLs of its images, all archived
@@ -65,319 +62,118 @@ class SmallArchive:
     articles: dict[str, str] = field(default_factory=dict)  # live URL -> title (seed included)
     without_text: str = ""  # an article captured but given no text file
     identical_revisit: Capture | None = None  # the seed page, crawled again unchanged
-    not_modified_revisit: Capture | None = None  # a style sheet answered with 304
+    not_modified_revisit: Capture | None = None  # a page answered with 304
     captures: list[Capture] = field(default_factory=list)
+    warcs: list[str] = field(default_factory=list)  # the crawls' WARC files, oldest first
 
     def capture_of(self, url: str, record_type: str = "response") -> Capture:
         return next(c for c in self.captures if c.url == url and c.record_type == record_type)
 
 
-def _ts(when: datetime) -> str:
-    return when.strftime("%Y%m%d%H%M%S")
+def _timestamp(warc_date: str) -> str:
+    return re.sub(r"\D", "", warc_date)[:14]
 
 
-def _warc_date(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _read_captures(warc_dir: Path) -> tuple[list[Capture], dict[str, bytes]]:
+    """Every response/revisit record, and the decoded payload of each text/html response."""
+    captures, pages = [], {}
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            records = ArchiveIterator(stream)
+            for record in records:
+                if record.rec_type not in ("response", "revisit"):
+                    continue
+                headers = record.http_headers
+                ctype = (headers.get_header("Content-Type") or "") if headers else ""
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                if record.rec_type == "response" and ctype.startswith("text/html"):
+                    pages.setdefault(url, record.content_stream().read())
+                captures.append(
+                    Capture(
+                        url=url,
+                        timestamp=_timestamp(record.rec_headers.get_header("WARC-Date")),
+                        filename=path.name,
+                        offset=records.get_record_offset(),
+                        length=records.get_record_length(),
+                        record_id=record.rec_headers.get_header("WARC-Record-ID"),
+                        record_type=record.rec_type,
+                        status=int(headers.get_statuscode()) if headers else 0,
+                        content_type=ctype,
+                        profile=record.rec_headers.get_header("WARC-Profile") or "",
+                    )
+                )
+    return captures, pages
 
 
-class _Fetcher:
-    """Fetch from the replica's origin; archive under the live URL the page links to."""
-
-    def __init__(self, base_url: str) -> None:
-        parts = urlsplit(base_url)
-        self.host, self.port = parts.hostname, parts.port
-
-    def get(self, live_url: str, extra: dict[str, str] | None = None):
-        parts = urlsplit(live_url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = {
-            "Host": f"{self.host}:{self.port}",
-            "User-Agent": "dcs-archiver-tests",
-            "Accept": "*/*",
-            "Accept-Encoding": "gzip",
-            **(extra or {}),
-        }
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        try:
-            conn.request("GET", target, headers=headers)
-            resp = conn.getresponse()
-            body = resp.read()
-            pairs = resp.getheaders()
-            version = "HTTP/1.1" if resp.version == 11 else "HTTP/1.0"
-            status, reason = resp.status, resp.reason
-        finally:
-            conn.close()
-        if any(k.lower() == "transfer-encoding" for k, _ in pairs):
-            # http.client has removed the chunking: keep the headers true to the body kept.
-            pairs = [(k, v) for k, v in pairs if k.lower() != "transfer-encoding"]
-            pairs.append(("Content-Length", str(len(body))))
-        return (target, headers), (version, status, reason, pairs, body)
-
-
-class _Warc:
-    """One gzip-per-record WARC/1.1 file of the fixture."""
-
-    def __init__(self, path: Path, archive: SmallArchive) -> None:
-        self.path = path
-        self.archive = archive
-        self.fh = open(path, "wb")
-        self.writer = WARCWriter(self.fh, gzip=True, warc_version="WARC/1.1")
-        info = self.writer.create_warcinfo_record(
-            path.name,
-            {"software": "dcs-archiver tests (small_archive)", "format": "WARC File Format 1.1"},
-        )
-        self.writer.write_record(info)
-
-    def close(self) -> None:
-        self.fh.close()
-
-    def _write(self, record, url: str, when: datetime, status: int, ctype: str) -> Capture:
-        offset = self.fh.tell()
-        self.writer.write_record(record)
-        capture = Capture(
-            url=url,
-            timestamp=_ts(when),
-            filename=self.path.name,
-            offset=offset,
-            length=self.fh.tell() - offset,
-            record_id=record.rec_headers.get_header("WARC-Record-ID"),
-            record_type=record.rec_type,
-            status=status,
-            content_type=ctype,
-        )
-        self.archive.captures.append(capture)
-        return capture
-
-    def exchange(self, url: str, fetched, when: datetime) -> tuple[Capture, object]:
-        (target, req_headers), (version, status, reason, pairs, body) = fetched
-        http_headers = StatusAndHeaders(f"{status} {reason}", pairs, protocol=version)
-        response = self.writer.create_warc_record(
-            url,
-            "response",
-            payload=io.BytesIO(body),
-            http_headers=http_headers,
-            warc_headers_dict={"WARC-Date": _warc_date(when)},
-        )
-        ctype = dict((k.lower(), v) for k, v in pairs).get("content-type", "")
-        capture = self._write(response, url, when, status, ctype)
-        self._request(url, target, req_headers, when, capture.record_id)
-        return capture, response
-
-    def revisit(
-        self, url: str, fetched, when: datetime, original: Capture, digest: str, profile: str
-    ) -> Capture:
-        (target, req_headers), (version, status, reason, pairs, _body) = fetched
-        http_headers = StatusAndHeaders(f"{status} {reason}", pairs, protocol=version)
-        record = self.writer.create_revisit_record(
-            url,
-            digest=digest,
-            refers_to_uri=original.url,
-            refers_to_date=_warc_date(_dt(original.timestamp)),
-            http_headers=http_headers,
-            warc_headers_dict={
-                "WARC-Date": _warc_date(when),
-                "WARC-Profile": profile,
-                "WARC-Refers-To": original.record_id,
-            },
-        )
-        capture = self._write(record, url, when, status, original.content_type)
-        self._request(url, target, req_headers, when, capture.record_id)
-        return capture
-
-    def _request(
-        self, url: str, target: str, headers: dict, when: datetime, concurrent: str
-    ) -> None:
-        request = self.writer.create_warc_record(
-            url,
-            "request",
-            payload=io.BytesIO(b""),
-            http_headers=StatusAndHeaders(
-                f"GET {target} HTTP/1.1", list(headers.items()), is_http_request=True
-            ),
-            warc_headers_dict={"WARC-Date": _warc_date(when), "WARC-Concurrent-To": concurrent},
-        )
-        self.writer.write_record(request)
-
-
-def _dt(ts: str) -> datetime:
-    return datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-
-
-def _decoded(body: bytes, pairs) -> bytes:
-    encoding = dict((k.lower(), v) for k, v in pairs).get("content-encoding", "")
-    return gzip.decompress(body) if "gzip" in encoding else body
-
-
-def _requisites(page_url: str, html_bytes: bytes) -> list[str]:
-    """Style sheets, scripts and images a browser would load for a page (live URLs)."""
-    doc = lxml_html.fromstring(html_bytes)
-    found = []
-    for href in doc.xpath("//link[contains(@rel, 'stylesheet')]/@href | //script/@src"):
-        found.append(href)
-    for img in doc.xpath("//img"):
-        for name in ("src", "data-src"):
-            value = img.get(name)
-            if value and not value.startswith("data:"):
-                found.append(value)
-    urls = []
-    for ref in found:
-        url = urljoin(page_url, ref.strip()).split("#", 1)[0]
-        if url.startswith(("http://", "https://")) and url not in urls:
-            urls.append(url)
-    return urls
-
-
-def _write_text(out: Path, article, capture: Capture) -> None:
-    """The text file + sidecar the extraction step writes (crawler.extract.output's shape)."""
-    day = article.published.astimezone(timezone_vn()).strftime("%Y/%m/%d")
-    folder = out / "text" / day
-    folder.mkdir(parents=True, exist_ok=True)
-    data = article.expected_text.encode("utf-8")
-    (folder / f"{article.id}.txt").write_bytes(data)
-    warc = {
-        "filename": capture.filename,
-        "offset": capture.offset,
-        "length": capture.length,
-        "record_id": capture.record_id,
-    }
-    fetched_at = _warc_date(_dt(capture.timestamp))
-    sha1 = hashlib.sha1(data).hexdigest()
-    sidecar = {
-        "url": capture.url,
-        "canonical_url": article.url,
-        "id": article.id,
-        "title": article.title,
-        "published": article.published.isoformat(),
-        "fetched_at": fetched_at,
-        "sha1": sha1,
-        "warc": warc,
-        "versions": [
-            {"fetched_at": fetched_at, "sha1": sha1, "file": f"{article.id}.txt", "warc": warc}
-        ],
-    }
-    (folder / f"{article.id}.json").write_text(
-        json.dumps(sidecar, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-
-
-def timezone_vn():
-    from datetime import timezone
-
-    return timezone(timedelta(hours=7))
+def _next_second() -> None:
+    """Start the next crawl in a new second: CDXJ timestamps have one-second precision."""
+    time.sleep(1.02 - time.time() % 1)
 
 
 def _build_small_archive(out: Path) -> SmallArchive:
     from crawler.replica import ReplicaServer, ReplicaSite
 
-    site = ReplicaSite(seed=1, per_generation=6)
-    seed = site.seed_article
-    others = [a for a in site.articles if a is not seed and not a.is_video and a.id]
-    # One of each generation when there is one, for variety of URL forms.
-    picked = []
-    for generation in (1, 3, 2):
-        picked += [a for a in others if a.generation == generation][:1]
-    picked = picked[:OTHER_ARTICLES]
-    live = "https://dangcongsan.vn"
-    (out / "warc").mkdir(parents=True)
-
-    archive = SmallArchive(
-        out_dir=out,
-        seed_url=live + seed.path,
-        seed_id=seed.id,
-        seed_title=seed.title,
-        seed_text=seed.expected_text,
-        seed_first_paragraph=seed.paragraphs[0],
-        seed_timestamp=_ts(FIRST_CRAWL),
-        seed_images=[],
-        stylesheets=[],
-    )
+    site = ReplicaSite(seed=1, per_generation=3)
     with ReplicaServer(site) as server:
-        fetch = _Fetcher(server.base_url)
-        clock = FIRST_CRAWL
-        first = _Warc(out / "warc" / f"dcs-{_ts(FIRST_CRAWL)}000-00000-tests.warc.gz", archive)
-        seed_fetch = fetch.get(archive.seed_url)
-        seed_capture, seed_record = first.exchange(archive.seed_url, seed_fetch, clock)
-        _write_text(out, seed, seed_capture)
-        archive.articles[archive.seed_url] = seed.title
-        seed_html = _decoded(seed_fetch[1][4], seed_fetch[1][3])
-        requisites = _requisites(archive.seed_url, seed_html)
-        css_captures = []
-        for url in requisites:
-            if any(c.url == url for c in archive.captures):
-                continue  # already fetched (a style sheet named it)
-            clock += timedelta(seconds=1)
-            fetched = fetch.get(url)
-            capture, _ = first.exchange(url, fetched, clock)
-            if capture.content_type.startswith("text/css"):
-                archive.stylesheets.append(url)
-                css_captures.append((capture, fetched))
-                # Fonts and backgrounds named by the style sheet: a browser loads them too.
-                for ref in CSS_URL.findall(_decoded(fetched[1][4], fetched[1][3])):
-                    sub = urljoin(url, ref.decode())
-                    if sub.startswith("http") and all(c.url != sub for c in archive.captures):
-                        clock += timedelta(seconds=1)
-                        first.exchange(sub, fetch.get(sub), clock)
-        # The article's own pictures (not the site's logo and banners), all archived.
-        archive.seed_images = [u for u in seed.images if any(c.url == u for c in archive.captures)]
-        assert archive.seed_images and len(archive.seed_images) == len(seed.images), seed.images
-        for i, article in enumerate(picked):
-            clock += timedelta(seconds=1)
-            url = live + article.path
-            capture, _ = first.exchange(url, fetch.get(url), clock)
-            archive.articles[url] = article.title
-            if i == len(picked) - 1:
-                archive.without_text = url  # left for on-the-fly extraction
-            else:
-                _write_text(out, article, capture)
-        first.close()
+        crawl(server.base_url, out)
+        _next_second()
+        crawl(server.base_url, out)  # incremental: 304s for the home page, lists, sitemaps
+        _next_second()
+        crawl(server.base_url, out, "--full")  # all again: identical-payload-digest revisits
 
-        # The second crawl: the seed page again (unchanged: identical-payload-digest revisit)
-        # and a style sheet asked for conditionally (304: server-not-modified revisit).
-        clock = SECOND_CRAWL
-        second = _Warc(out / "warc" / f"dcs-{_ts(SECOND_CRAWL)}000-00000-tests.warc.gz", archive)
-        again = fetch.get(archive.seed_url)
-        digest = seed_record.rec_headers.get_header("WARC-Payload-Digest")
-        assert again[1][4] == seed_fetch[1][4], "the replica served the seed page differently"
-        archive.identical_revisit = second.revisit(
-            archive.seed_url, again, clock, seed_capture, digest, PROFILE_IDENTICAL
-        )
-        css_capture, css_fetched = css_captures[0]
-        validators = dict((k.lower(), v) for k, v in css_fetched[1][3])
-        conditional = {}
-        if "etag" in validators:
-            conditional["If-None-Match"] = validators["etag"]
-        if "last-modified" in validators:
-            conditional["If-Modified-Since"] = validators["last-modified"]
-        clock += timedelta(seconds=1)
-        not_modified = fetch.get(css_capture.url, conditional)
-        assert not_modified[1][1] == 304, (
-            f"expected 304 for {css_capture.url}, got {not_modified[1][1]}"
-        )
-        css_record_digest = _payload_digest(out / "warc" / css_capture.filename, css_capture.offset)
-        archive.not_modified_revisit = second.revisit(
-            css_capture.url,
-            not_modified,
-            clock,
-            css_capture,
-            css_record_digest,
-            PROFILE_NOT_MODIFIED,
-        )
-        second.close()
-    return archive
+    captures, pages = _read_captures(out / "warc")
+    located = {(c.filename, c.offset): c for c in captures}
+    sidecars = {p: json.loads(p.read_text(encoding="utf-8")) for p in out.glob("text/*/*/*/*.json")}
+    articles = {}  # each sidecar's article, under the URL its capture was archived as
+    for data in sidecars.values():
+        capture = located[(data["warc"]["filename"], data["warc"]["offset"])]
+        articles[capture.url] = data["title"]
 
+    seed_path, seed = next((p, d) for p, d in sidecars.items() if d["id"] == site.seed_article.id)
+    seed_capture = located[(seed["warc"]["filename"], seed["warc"]["offset"])]
+    seed_url = seed_capture.url
+    seed_html = lxml_html.fromstring(pages[seed_url])
+    archived = {c.url for c in captures}
+    stylesheets = [
+        urljoin(seed_url, href)
+        for href in seed_html.xpath("//link[contains(@rel, 'stylesheet')]/@href")
+    ]
+    identical = [c for c in captures if c.url == seed_url and c.profile == PROFILE_IDENTICAL]
+    not_modified = [c for c in captures if c.profile == PROFILE_NOT_MODIFIED and c.status == 304]
+    assert len(identical) == 1 and not_modified, "the crawls made no revisits of both profiles"
+    assert set(seed["images"]) | set(stylesheets) <= archived, "requisites not archived"
 
-def _payload_digest(path: Path, offset: int) -> str:
-    from warcio.archiveiterator import ArchiveIterator
+    # An article with an ID in its URL, besides the seed: its text file goes (see above).
+    gone = next(
+        (p, d)
+        for p, d in sidecars.items()
+        if d["id"].isdigit() and d["id"] != seed["id"] and not d["flags"]
+    )
+    for path in gone[0].parent.glob(f"{gone[1]['id']}.*"):
+        path.unlink()
 
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        record = next(iter(ArchiveIterator(fh)))
-        return record.rec_headers.get_header("WARC-Payload-Digest")
+    return SmallArchive(
+        out_dir=out,
+        seed_url=seed_url,
+        seed_id=seed["id"],
+        seed_title=seed["title"],
+        seed_text=SEED_TEXT.read_text(encoding="utf-8"),
+        seed_first_paragraph=seed_html.cssselect(".article__body p")[0].text_content().strip(),
+        seed_timestamp=seed_capture.timestamp,
+        seed_images=list(seed["images"]),
+        stylesheets=stylesheets,
+        articles=articles,
+        without_text=located[(gone[1]["warc"]["filename"], gone[1]["warc"]["offset"])].url,
+        identical_revisit=identical[0],
+        not_modified_revisit=next(c for c in not_modified if c.url == "https://dangcongsan.vn/"),
+        captures=captures,
+        warcs=sorted(p.name for p in (out / "warc").glob("*.warc.gz")),
+    )
 
 
 @pytest.fixture(scope="session")
 def small_archive(tmp_path_factory) -> SmallArchive:
-    """A small archive of the replica: seed article + requisites + 3 articles, 2 revisits."""
+    """A real crawl of a small replica, run three times: revisits of both profiles."""
     return _build_small_archive(tmp_path_factory.mktemp("small-archive") / "archive")
 
 

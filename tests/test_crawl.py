@@ -223,3 +223,42 @@ def test_schedule_runs_incremental_crawls(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(list((out / "reports").glob("crawl-*.json"))) == 2
     assert len(list((out / "text").rglob("*.txt"))) == len(site.articles)
+
+
+def test_conversion_records_carry_the_text_of_their_response(faulty_crawl):
+    site, _, _, _, _, recs = faulty_crawl
+    responses = {r.warc_headers["WARC-Record-ID"]: r for r in recs if r.type == "response"}
+    conversions = [r for r in recs if r.type == "conversion"]
+    assert len(conversions) == len(site.articles)
+    for conversion in conversions:
+        source = responses[conversion.warc_headers["WARC-Refers-To"]]
+        assert source.uri == conversion.uri and source.status == 200
+
+
+def test_offline_reextraction_rebuilds_the_same_text(faulty_crawl, tmp_path):
+    _, _, out, *_ = faulty_crawl
+    result = dcs("extract", str(out / "warc"), "--out", str(tmp_path), "--workers", "2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    crawled = {p.relative_to(out / "text"): p.read_bytes() for p in (out / "text").rglob("*.txt")}
+    rebuilt = {
+        p.relative_to(tmp_path / "text"): p.read_bytes() for p in (tmp_path / "text").rglob("*.txt")
+    }
+    assert rebuilt == crawled
+
+
+def test_progress_lines_while_crawling(tmp_path):
+    site = ReplicaSite(seed=10, per_generation=10)
+    with ReplicaServer(site, faults=FaultPlan(rate_slow=0.2, slow_seconds=0.5)) as server:
+        result = crawl(server.base_url, tmp_path / "archive", "-s", "PROGRESS_INTERVAL=0.3")
+    progress = [line for line in result.stderr.splitlines() if line.startswith("dcs: ")]
+    assert progress and "responses" in progress[-1] and "articles" in progress[-1]
+
+
+def test_since_skips_older_monthly_sitemaps(tmp_path):
+    site = ReplicaSite(seed=11, per_generation=20)
+    with ReplicaServer(site) as server:
+        crawl(server.base_url, tmp_path / "recent", "--since", "2026-06-01")
+        recent = server.log
+    children = [e.path for e in recent if e.path.startswith("/sitemaps/")]
+    months = [re.search(r"(\d{4})-(\d{2})", path) for path in children]
+    assert months and all((int(m[1]), int(m[2])) >= (2026, 6) for m in months)

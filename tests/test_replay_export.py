@@ -6,11 +6,13 @@ import io
 import json
 import subprocess
 import sys
+import uuid
 import zipfile
 from datetime import date
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -81,7 +83,8 @@ def test_pages_list_every_article_with_its_text(small_archive, tmp_path):
     seed = next(p for p in pages if p["url"] == small_archive.seed_url)
     assert seed["title"] == small_archive.seed_title
     assert seed["text"] == small_archive.seed_text
-    assert seed["ts"] == "2025-11-20T03:00:00Z"
+    ts = small_archive.seed_timestamp
+    assert seed["ts"] == f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:]}Z"
     with_text = [p for p in pages if p.get("text")]
     assert result.pages_with_text == len(with_text) == len(small_archive.articles) - 1
     assert all(p["url"] != small_archive.without_text for p in with_text)
@@ -107,18 +110,38 @@ def _old_warc(path: Path) -> None:
         )
 
 
+def _redated_copy(source: Path, offset: int, dest: Path, when: str) -> str:
+    """A WARC holding the record of `source` at `offset`, as if captured at `when`."""
+    with open(source, "rb") as src, open(dest, "wb") as fh:
+        src.seek(offset)
+        record = next(iter(ArchiveIterator(src)))
+        record.rec_headers.replace_header("WARC-Date", when)
+        record.rec_headers.replace_header("WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>")
+        WARCWriter(fh, gzip=True, warc_version="WARC/1.1").write_record(record)
+        return record.rec_headers.get_header("WARC-Payload-Digest")
+
+
 def test_since_keeps_recent_warcs_and_the_originals_of_their_revisits(archive_copy, tmp_path):
-    old = archive_copy.out_dir / "warc" / "dcs-20200501000000000-00000-old.warc.gz"
+    warc = archive_copy.out_dir / "warc"
+    old = warc / "dcs-20200501000000000-00000-old.warc.gz"
     _old_warc(old)
+    # The seed page as captured years before the crawls, with the payload their revisits name.
+    seed = archive_copy.capture_of(archive_copy.seed_url)
+    earlier = warc / "dcs-20200601000000000-00000-earlier.warc.gz"
+    digest = _redated_copy(warc / seed.filename, seed.offset, earlier, "2020-06-01T00:00:00Z")
+    assert digest and digest == _redated_copy(
+        warc / seed.filename, seed.offset, tmp_path / "check.warc.gz", "2020-06-01T00:00:00Z"
+    )
+    ts = archive_copy.captures[0].timestamp  # the first crawl's day
     out = tmp_path / "recent.wacz"
 
     everything = export_wacz(archive_copy.out_dir, tmp_path / "all.wacz")
-    recent = export_wacz(archive_copy.out_dir, out, since=date(2025, 11, 21))
+    recent = export_wacz(archive_copy.out_dir, out, since=date(int(ts[:4]), int(ts[4:6]), int(ts[6:8])))
 
     assert old.name in everything.warcs
     assert old.name not in recent.warcs
-    # The second crawl is all revisits: the first crawl's file holds their payloads.
-    assert len(recent.warcs) == 2
+    # The crawls' files, and the older file that holds a payload their revisits name.
+    assert recent.warcs == sorted([earlier.name, *archive_copy.warcs])
     assert validate(out).returncode == 0
     assert all("300001" not in p["url"] for p in pages_of(out)[1:])
 
@@ -133,7 +156,7 @@ def test_damaged_warcs_are_left_out_and_reported(archive_copy, tmp_path):
     warc = archive_copy.out_dir / "warc"
     junk = warc / "dcs-20200101000000000-00000-junk.warc.gz"
     junk.write_bytes(b"not a warc\n" * 100)
-    first = sorted(warc.iterdir())[-2]  # the first crawl's file
+    first = warc / archive_copy.warcs[0]  # the first crawl's file
     cut = warc / "dcs-20200101000000000-00001-cut.warc.gz"
     cut.write_bytes(first.read_bytes()[: first.stat().st_size // 2])
     out = tmp_path / "archive.wacz"
@@ -141,7 +164,7 @@ def test_damaged_warcs_are_left_out_and_reported(archive_copy, tmp_path):
     result = export_wacz(archive_copy.out_dir, out)
 
     assert junk.name not in result.warcs and cut.name not in result.warcs
-    assert len(result.warcs) == 2
+    assert result.warcs == archive_copy.warcs
     assert sorted(p.split(":", 1)[0] for p in result.problems) == [junk.name, cut.name]
     run = validate(out)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -23,7 +23,7 @@ from crawler.site import Kind, Site
 from crawler.state import CrawlState, RevisitPolicy
 
 VIETNAM = timezone(timedelta(hours=7))
-LIST_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+LIST_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
 MONTH_IN_URL = re.compile(r"(\d{4})-(\d{2})")
 
 # Requests of one page's requisites go first so that a replayed page is whole early on;

@@ -165,6 +165,7 @@ class WarcMiddleware:
         location = self._write(exchange)[0]
         info = _location_info(location, date)
         info["type"] = main.rec_type
+        info["target_uri"] = uri
         info["payload_digest"] = previous.payload_digest if profile else digest
         if profile:
             info["refers_to"] = previous.record_id

@@ -110,7 +110,7 @@ def _old_warc(path: Path) -> None:
         )
 
 
-def _redated_copy(source: Path, offset: int, dest: Path, when: str) -> str:
+def _redated_copy(source: Path, offset: int, dest: Path, when: str) -> None:
     """A WARC holding the record of `source` at `offset`, as if captured at `when`."""
     with open(source, "rb") as src, open(dest, "wb") as fh:
         src.seek(offset)
@@ -118,7 +118,6 @@ def _redated_copy(source: Path, offset: int, dest: Path, when: str) -> str:
         record.rec_headers.replace_header("WARC-Date", when)
         record.rec_headers.replace_header("WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>")
         WARCWriter(fh, gzip=True, warc_version="WARC/1.1").write_record(record)
-        return record.rec_headers.get_header("WARC-Payload-Digest")
 
 
 def test_since_keeps_recent_warcs_and_the_originals_of_their_revisits(archive_copy, tmp_path):
@@ -128,15 +127,14 @@ def test_since_keeps_recent_warcs_and_the_originals_of_their_revisits(archive_co
     # The seed page as captured years before the crawls, with the payload their revisits name.
     seed = archive_copy.capture_of(archive_copy.seed_url)
     earlier = warc / "dcs-20200601000000000-00000-earlier.warc.gz"
-    digest = _redated_copy(warc / seed.filename, seed.offset, earlier, "2020-06-01T00:00:00Z")
-    assert digest and digest == _redated_copy(
-        warc / seed.filename, seed.offset, tmp_path / "check.warc.gz", "2020-06-01T00:00:00Z"
-    )
+    _redated_copy(warc / seed.filename, seed.offset, earlier, "2020-06-01T00:00:00Z")
     ts = archive_copy.captures[0].timestamp  # the first crawl's day
     out = tmp_path / "recent.wacz"
 
     everything = export_wacz(archive_copy.out_dir, tmp_path / "all.wacz")
-    recent = export_wacz(archive_copy.out_dir, out, since=date(int(ts[:4]), int(ts[4:6]), int(ts[6:8])))
+    recent = export_wacz(
+        archive_copy.out_dir, out, since=date(int(ts[:4]), int(ts[4:6]), int(ts[6:8]))
+    )
 
     assert old.name in everything.warcs
     assert old.name not in recent.warcs

@@ -12,9 +12,8 @@ MIRROR = "http://127.0.0.1:8123"
 
 
 def spider(tmp_path, **settings) -> DangcongsanSpider:
-    crawler = get_crawler(
-        DangcongsanSpider, settings_dict={"BASE_URL": MIRROR, "OUT_DIR": str(tmp_path), **settings}
-    )
+    settings = {"BASE_URL": MIRROR, "OUT_DIR": str(tmp_path), **settings}
+    crawler = get_crawler(DangcongsanSpider, settings_dict=settings)
     return DangcongsanSpider.from_crawler(crawler)
 
 

@@ -14,12 +14,17 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from crawler.extract.html import BLOCK_TAGS, inline_text, lines, select
+from crawler.extract.html import BLOCK_TAGS, Layout, inline_text, lines, select
 from crawler.extract.text import fold
 from crawler.site import COMMON_STRIP, READ_MORE_PREFIXES
 
-# trafilatura's output tree: these start a line of their own.
-_OUT_BLOCKS = frozenset({"p", "head", "list", "item", "quote", "table", "row", "code", "div"})
+# trafilatura's output tree, laid out in lines as HTML is.
+TRAFILATURA_LAYOUT = Layout(
+    breaks=frozenset({"lb"}),
+    blocks=frozenset({"p", "head", "list", "item", "quote", "table", "row", "code", "div"}),
+    cells=frozenset({"cell"}),
+    hidden=frozenset({"graphic"}),
+)
 _RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
 # A byline is a short line: a name, maybe a source in parentheses.
 MAX_BYLINE_CHARS = 80
@@ -172,38 +177,7 @@ def select_all(scope: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> list
 
 def _out_lines(element: etree._Element) -> list[str]:
     """Lines of trafilatura's output tree: one per block and per <lb/>."""
-    out: list[str] = []
-    current: list[str] = []
-
-    def flush() -> None:
-        text = fold("".join(current))
-        if text:
-            out.append(text)
-        current.clear()
-
-    def visit(node: etree._Element) -> None:
-        if node.tag == "lb":
-            flush()
-        elif node.tag == "graphic":
-            pass
-        else:
-            block = node.tag in _OUT_BLOCKS
-            if block:
-                flush()
-            if node.tag == "cell":
-                current.append(" ")
-            current.append(node.text or "")
-            for child in node:
-                visit(child)
-            if block:
-                flush()
-        current.append(node.tail or "")
-
-    current.append(element.text or "")
-    for child in element:
-        visit(child)
-    flush()
-    return out
+    return lines(element, TRAFILATURA_LAYOUT)
 
 
 def _run_trafilatura(tree: lxml.html.HtmlElement, url: str | None, **options) -> list[str] | None:

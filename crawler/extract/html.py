@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import lxml.html
@@ -102,8 +103,27 @@ def attr_or_text(element: lxml.html.HtmlElement) -> str:
     return inline_text(element)
 
 
-def lines(element: lxml.html.HtmlElement) -> list[str]:
-    """The element's visible text as a browser lays it out: a line per block or <br>."""
+@dataclass(frozen=True)
+class Layout:
+    """How a tree breaks into lines: which tags break a line, start a block, separate cells,
+    or hold nothing to read."""
+
+    breaks: frozenset[str]
+    blocks: frozenset[str]
+    cells: frozenset[str]
+    hidden: frozenset[str]
+
+
+HTML_LAYOUT = Layout(
+    breaks=frozenset({"br"}),
+    blocks=frozenset(BLOCK_TAGS),
+    cells=frozenset({"td", "th"}),
+    hidden=frozenset(INVISIBLE_TAGS),
+)
+
+
+def lines(element: etree._Element, layout: Layout = HTML_LAYOUT) -> list[str]:
+    """The element's visible text as a browser lays it out: a line per block or break."""
     out: list[str] = []
     current: list[str] = []
 
@@ -113,17 +133,17 @@ def lines(element: lxml.html.HtmlElement) -> list[str]:
             out.append(text)
         current.clear()
 
-    def visit(node: lxml.html.HtmlElement) -> None:
+    def visit(node: etree._Element) -> None:
         tag = node.tag if isinstance(node.tag, str) else None
-        if tag is None or tag in INVISIBLE_TAGS:  # comments, processing instructions, scripts
+        if tag is None or tag in layout.hidden:  # comments, processing instructions, scripts
             pass
-        elif tag == "br":
+        elif tag in layout.breaks:
             flush()
         else:
-            block = tag in BLOCK_TAGS
+            block = tag in layout.blocks
             if block:
                 flush()
-            if tag in ("td", "th"):
+            if tag in layout.cells:
                 current.append(" ")
             current.append(node.text or "")
             for child in node:

@@ -152,23 +152,32 @@ def _gen1(a: ReplicaArticle, targets: dict, seed: int) -> str:
     )
 
 
+def _paragraphs_and_extras(
+    a: ReplicaArticle, targets: dict, seed: int, figure_class: str, readmore_class: str
+) -> list[str]:
+    """The body's <p> blocks with its figures, ad and read-more box set among them (the
+    newer generations share this shape and differ in class names)."""
+    body = Body(a, seed)
+    blocks = [f"<p>{body.inline(p)}</p>" for p in a.paragraphs]
+    extras = [
+        f'<figure class="{figure_class}">{img(f.url, a.title, a.markup.lazy)}'
+        f"<figcaption>{esc(f.caption)}</figcaption></figure>"
+        for f in a.figures
+    ]
+    if a.markup.ad:
+        extras.append(AD)
+    readmore = _readmore(a, targets, readmore_class)
+    if readmore:
+        extras.append(readmore)
+    return _interleave(blocks, extras, body.rng)
+
+
 # -- generation 2 -----------------------------------------------------------------------
 
 
 def _gen2_body(a: ReplicaArticle, targets: dict, seed: int) -> str:
-    m, body = a.markup, Body(a, seed)
-    blocks = [f"<p>{body.inline(p)}</p>" for p in a.paragraphs]
-    extras = [
-        f'<figure class="image">{img(f.url, a.title, m.lazy)}'
-        f"<figcaption>{esc(f.caption)}</figcaption></figure>"
-        for f in a.figures
-    ]
-    if m.ad:
-        extras.append(AD)
-    readmore = _readmore(a, targets, "box-readmore")
-    if readmore:
-        extras.append(readmore)
-    blocks = _interleave(blocks, extras, body.rng)
+    m = a.markup
+    blocks = _paragraphs_and_extras(a, targets, seed, "image", "box-readmore")
     if a.related_links:
         stories = "".join(
             f'<article class="story"><h3 class="story__heading">'
@@ -221,19 +230,7 @@ def _json_ld(a: ReplicaArticle) -> str:
 
 
 def _gen3(a: ReplicaArticle, targets: dict, seed: int) -> str:
-    m, body = a.markup, Body(a, seed)
-    blocks = [f"<p>{body.inline(p)}</p>" for p in a.paragraphs]
-    extras = [
-        f'<figure class="detail__image">{img(f.url, a.title, m.lazy)}'
-        f"<figcaption>{esc(f.caption)}</figcaption></figure>"
-        for f in a.figures
-    ]
-    if m.ad:
-        extras.append(AD)
-    readmore = _readmore(a, targets, "detail__readmore")
-    if readmore:
-        extras.append(readmore)
-    blocks = _interleave(blocks, extras, body.rng)
+    blocks = _paragraphs_and_extras(a, targets, seed, "detail__image", "detail__readmore")
     related = ""
     if a.related_links:
         links = "".join(

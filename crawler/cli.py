@@ -17,6 +17,13 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_out(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=Path("archive"), metavar="DIR",
@@ -94,7 +101,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     summary = reextract(args.inputs, args.out / "text", workers=args.workers)
     print(summary)
-    return 0
+    return 0 if summary.ok else 1
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -176,7 +183,9 @@ def build_parser() -> Parser:
     extract = commands.add_parser("extract", help="rebuild text files from archived WARCs, offline")
     extract.add_argument("inputs", nargs="+", type=Path, metavar="WARC_OR_DIR")
     add_out(extract)
-    extract.add_argument("--workers", type=int, metavar="N", help="processes (default: all cores)")
+    extract.add_argument(
+        "--workers", type=positive_int, metavar="N", help="processes (default: all cores)"
+    )
     extract.set_defaults(handler=cmd_extract)
 
     index = commands.add_parser("index", help="build or update the CDXJ index of the WARC files")

@@ -70,6 +70,23 @@ class Summary:
     skipped: dict[str, int] = field(default_factory=dict)  # revisit, status, not-html, ...
     warc_files: int = 0
 
+    def __str__(self) -> str:
+        lines = [
+            f"{self.articles} of {self.records} article pages extracted from {self.warc_files}"
+            f" WARC file(s): {self.new} new, {self.changed} changed, {self.unchanged} unchanged;"
+            f" {self.no_body} without body text, {self.generic} by the generic extractor",
+        ]
+        lines += [f"failed: {url}: {reason}" for url, reason in self.failures]
+        lines += [
+            f"skipped: {n} {why}" for why, n in self.skipped.items() if why.startswith("unreadable")
+        ]
+        return "\n".join(lines)
+
+    @property
+    def ok(self) -> bool:
+        """Every WARC file could be read."""
+        return not any(why.startswith("unreadable") for why in self.skipped)
+
 
 def find_warcs(inputs: Iterable[Path]) -> list[Path]:
     """WARC files named, and those under the folders named; sorted, each once."""

@@ -106,9 +106,18 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from crawler.replay.index import build_index
+    from crawler.replay.report import index_summary
 
-    print(build_index(args.out))
-    return 0
+    result = build_index(args.out)
+    print(index_summary(result))
+    return report_damaged(result.problems, "records before the damage are indexed")
+
+
+def report_damaged(problems: list[str], consequence: str) -> int:
+    """One `dcs: error:` line per damaged WARC file; exit status 1 if there was any."""
+    for problem in problems:
+        print(f"dcs: error: damaged WARC file {problem}; {consequence}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -120,8 +129,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from crawler.replay.show import find_captures, show
 
     if args.replay_command == "list":
-        for capture in find_captures(args.out, args.target):
-            print(capture)
+        from crawler.replay.report import capture_lines
+
+        captures = find_captures(args.out, args.target)
+        if not captures:
+            raise DcsError(f"no capture of {args.target} in {args.out}")
+        print("\n".join(capture_lines(captures)))
         return 0
     part = "html" if args.html else "headers" if args.headers else "text"
     sys.stdout.buffer.write(show(args.out, args.target, at=args.at, part=part))
@@ -132,13 +145,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     from datetime import date
 
     from crawler.replay.export import export_wacz
+    from crawler.replay.report import export_summary
 
     try:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError:
         raise DcsError(f"invalid --since {args.since!r}: expected YYYY-MM-DD") from None
-    print(export_wacz(args.out, args.wacz, since=since))
-    return 0
+    result = export_wacz(args.out, args.wacz, since=since)
+    print(export_summary(result))
+    return report_damaged(result.problems, f"left out of {result.path.name}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -60,9 +60,10 @@ class SmallArchive:
     seed_images: list[str]  # live URLs of its images, all archived
     stylesheets: list[str]
     articles: dict[str, str] = field(default_factory=dict)  # live URL -> title (seed included)
+    portal: list[str] = field(default_factory=list)  # gen-3 articles' URLs, as archived
     without_text: str = ""  # an article captured but given no text file
     identical_revisit: Capture | None = None  # the seed page, crawled again unchanged
-    not_modified_revisit: Capture | None = None  # a page answered with 304
+    not_modified_revisit: Capture | None = None  # the home page, answered with 304
     captures: list[Capture] = field(default_factory=list)
     warcs: list[str] = field(default_factory=list)  # the crawls' WARC files, oldest first
 
@@ -123,13 +124,17 @@ def _build_small_archive(out: Path) -> SmallArchive:
 
     captures, pages = _read_captures(out / "warc")
     located = {(c.filename, c.offset): c for c in captures}
-    sidecars = {p: json.loads(p.read_text(encoding="utf-8")) for p in out.glob("text/*/*/*/*.json")}
-    articles = {}  # each sidecar's article, under the URL its capture was archived as
+    sidecars = {
+        p: json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("text/*/*/*/*.json"))
+    }
+    articles, portal = {}, []  # each sidecar's article, under the URL it was archived as
     for data in sidecars.values():
         capture = located[(data["warc"]["filename"], data["warc"]["offset"])]
         articles[capture.url] = data["title"]
+        if data["generation"] == 3:  # archived with ?categoryId=... or not, as first linked
+            portal.append(capture.url)
 
-    seed_path, seed = next((p, d) for p, d in sidecars.items() if d["id"] == site.seed_article.id)
+    seed = next(d for d in sidecars.values() if d["id"] == site.seed_article.id)
     seed_capture = located[(seed["warc"]["filename"], seed["warc"]["offset"])]
     seed_url = seed_capture.url
     seed_html = lxml_html.fromstring(pages[seed_url])
@@ -139,7 +144,8 @@ def _build_small_archive(out: Path) -> SmallArchive:
         for href in seed_html.xpath("//link[contains(@rel, 'stylesheet')]/@href")
     ]
     identical = [c for c in captures if c.url == seed_url and c.profile == PROFILE_IDENTICAL]
-    not_modified = [c for c in captures if c.profile == PROFILE_NOT_MODIFIED and c.status == 304]
+    home = [c for c in captures if c.url == "https://dangcongsan.vn/"]
+    not_modified = [c for c in home if c.profile == PROFILE_NOT_MODIFIED and c.status == 304]
     assert len(identical) == 1 and not_modified, "the crawls made no revisits of both profiles"
     assert set(seed["images"]) | set(stylesheets) <= archived, "requisites not archived"
 
@@ -163,9 +169,10 @@ def _build_small_archive(out: Path) -> SmallArchive:
         seed_images=list(seed["images"]),
         stylesheets=stylesheets,
         articles=articles,
+        portal=portal,
         without_text=located[(gone[1]["warc"]["filename"], gone[1]["warc"]["offset"])].url,
         identical_revisit=identical[0],
-        not_modified_revisit=next(c for c in not_modified if c.url == "https://dangcongsan.vn/"),
+        not_modified_revisit=not_modified[0],
         captures=captures,
         warcs=sorted(p.name for p in (out / "warc").glob("*.warc.gz")),
     )

@@ -51,13 +51,18 @@ def test_any_variant_of_the_url_finds_the_same_captures(small_archive):
 
 
 def test_a_portal_article_is_found_without_its_category_query(small_archive):
-    portal = [u for u in small_archive.articles if "categoryId=" in u]
-    assert portal
-    for url in portal:
+    assert small_archive.portal
+    for url in small_archive.portal:
+        # The crawl archived it as first linked: with its category query, or without one.
+        bare = url.split("?", 1)[0]
+        archived = [c for c in small_archive.captures if c.url.split("?", 1)[0] == bare]
         expected = find_captures(small_archive.out_dir, url)
-        archived = [c for c in small_archive.captures if c.url == url]
-        assert len(expected) == len(archived) and all(c.url == url for c in expected)
-        assert find_captures(small_archive.out_dir, url.split("?", 1)[0]) == expected
+        assert {(c.filename, c.offset) for c in expected} == {
+            (c.filename, c.offset) for c in archived
+        }
+        assert len(expected) == len(archived)
+        assert find_captures(small_archive.out_dir, bare) == expected
+        assert find_captures(small_archive.out_dir, bare + "?categoryId=1902448") == expected
 
 
 def test_an_id_finds_the_article(small_archive):
@@ -188,3 +193,16 @@ def test_bad_part_and_bad_time_are_one_line_errors(small_archive):
         show(small_archive.out_dir, small_archive.seed_url, part="pdf")
     with pytest.raises(DcsError, match="bad time"):
         show(small_archive.out_dir, small_archive.seed_url, at="yesterday")
+
+
+@pytest.mark.parametrize("status", [301, 404])
+def test_text_of_a_redirect_or_an_error_page_is_a_one_line_error(small_archive, status):
+    capture = next(c for c in small_archive.captures if c.status == status)
+    with pytest.raises(DcsError) as err:
+        show(small_archive.out_dir, capture.url)
+    message = str(err.value)
+    assert "\n" not in message and f"is a {status} " in message and "not an article" in message
+    if status == 301:
+        assert "redirect to http" in message
+    headers = show(small_archive.out_dir, capture.url, part="headers")
+    assert headers.startswith(f"HTTP/1.1 {status} ".encode())

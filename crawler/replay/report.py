@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from crawler.replay.export import ExportResult
-from crawler.replay.index import IndexResult
-from crawler.replay.show import CaptureInfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # `dcs index` need not import the export and show modules
+    from crawler.replay.export import ExportResult
+    from crawler.replay.index import IndexResult
+    from crawler.replay.show import CaptureInfo
 
 
 def index_summary(result: IndexResult) -> str:
@@ -38,7 +41,8 @@ def capture_lines(captures: list[CaptureInfo]) -> list[str]:
     # Every column but the last (the URL) padded to its widest value.
     widths = [max(len(row[i]) for row in rows) for i in range(5)] if rows else []
     return [
-        "  ".join([*(value.ljust(w) for value, w in zip(row, widths)), row[-1]]) for row in rows
+        "  ".join([*(value.ljust(w) for value, w in zip(row[:-1], widths, strict=True)), row[-1]])
+        for row in rows
     ]
 
 

@@ -120,6 +120,14 @@ def show(
     payload_record = original[1] if original else record
     if part == "html":
         return payload_record.payload
+    status = (original[0] if original else capture).status or ""
+    if status and not status.startswith("2"):  # a redirect or an error page: no article
+        location = _location(payload_record)
+        what = f"redirect to {location}" if location else "response"
+        raise DcsError(
+            f"{capture.url} at {capture.timestamp} is a {status} {what}, "
+            "not an article: no text; see --headers"
+        )
     record_ids = {record.warc_headers.get("WARC-Record-ID")}
     if original:
         record_ids.add(original[1].warc_headers.get("WARC-Record-ID"))
@@ -256,6 +264,15 @@ def _resolve_revisit(
     target_dt = timestamp_to_datetime(when)
     best = min(originals, key=lambda c: (_distance(c.timestamp, target_dt), c.timestamp))
     return best, _read_record(out_dir, best)
+
+
+def _location(record: _Record) -> str:
+    """The archived Location header ("" if none)."""
+    for line in record.http_header_bytes.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "location":
+            return value.strip()
+    return ""
 
 
 def _bare(digest: str | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
@@ -24,6 +24,7 @@ from crawler.state import CrawlState, RevisitPolicy
 
 VIETNAM = timezone(timedelta(hours=7))
 LIST_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
 MONTH_IN_URL = re.compile(r"(\d{4})-(\d{2})")
 
 # Requests of one page's requisites go first so that a replayed page is whole early on;
@@ -173,11 +174,16 @@ class DangcongsanSpider(scrapy.Spider):
             " | //link[contains(@rel, 'stylesheet') or contains(@rel, 'icon')]/@href"
             " | //script/@src"
         ).getall()
+        yield from self.asset_requests(response, links)
+
+    def asset_requests(self, response: Response, links: list[str]) -> Iterator[scrapy.Request]:
         for link in links:
             link = link.strip().split(" ")[0]
             if not link or link.startswith("data:"):
                 continue
-            linked = response.urljoin(link)
+            # Relative to where the page stands for (a style sheet of the CDN names its
+            # images on the CDN), not to the mirror it was fetched from.
+            linked = urljoin(response.meta.get("archive_url") or response.url, link)
             url = self.site.fetch_url(linked)
             if url is not None and self.needs_fetch(url):
                 yield scrapy.Request(
@@ -258,8 +264,13 @@ class DangcongsanSpider(scrapy.Spider):
         request = failure.request
         self.state.done(request.meta["canonical"])
 
-    def parse_asset(self, response: Response) -> None:
-        return None
+    def parse_asset(self, response: Response) -> Iterator[scrapy.Request]:
+        """A style sheet's own requisites: the images and fonts its url(...) name."""
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        if response.status != 200 or "css" not in content_type:
+            return
+        links = CSS_URL.findall(response.text)
+        yield from self.asset_requests(response, links)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         if response.status != 200:

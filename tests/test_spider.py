@@ -18,8 +18,11 @@ def spider(tmp_path, **settings) -> DangcongsanSpider:
 
 
 def list_page(*days: str) -> HtmlResponse:
-    items = "".join(f'<div class="pcontent3"><a class="item-title" href="/a-{i}0000.html">x</a>'
-                    f'<div class="i-date">{day}</div></div>' for i, day in enumerate(days))  # fmt: skip
+    items = "".join(
+        f'<div class="pcontent3"><a class="item-title" href="/a-{i}0000.html">x</a>'
+        f'<div class="i-date">{day}</div></div>'
+        for i, day in enumerate(days)
+    )
     html = f'<html><body><div class="w-list">{items}</div><footer>01/01/2099</footer></body></html>'
     return HtmlResponse(f"{MIRROR}/thoi-su?page=3", body=html.encode(), encoding="utf-8")
 

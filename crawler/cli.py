@@ -8,6 +8,7 @@ from pathlib import Path
 
 from crawler import __version__
 from crawler.errors import DcsError
+from crawler.replica.__main__ import add_arguments as add_replica_arguments
 
 
 class Parser(argparse.ArgumentParser):
@@ -163,9 +164,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_replica(args: argparse.Namespace) -> int:
-    from crawler.replica.__main__ import serve_forever
+    from crawler.replica.__main__ import serve_from_arguments
 
-    return serve_forever(host=args.host, port=args.port, seed=args.seed, faults=args.faults)
+    return serve_from_arguments(args)
 
 
 def build_parser() -> Parser:
@@ -244,10 +245,7 @@ def build_parser() -> Parser:
     demo.set_defaults(handler=cmd_demo)
 
     replica = commands.add_parser("replica", help="serve the local replica of the site")
-    replica.add_argument("--host", default="127.0.0.1")
-    replica.add_argument("--port", type=int, default=8000)
-    replica.add_argument("--seed", type=int, default=1)
-    replica.add_argument("--faults", action="store_true", help="inject 503/429, resets, truncation")
+    add_replica_arguments(replica)
     replica.set_defaults(handler=cmd_replica)
     return parser
 

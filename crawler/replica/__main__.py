@@ -78,10 +78,8 @@ def serve_forever(
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m crawler.replica", description=__doc__.split("\n")[0]
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The replica's options, shared by `python -m crawler.replica` and `dcs replica`."""
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 (default): a free port")
     parser.add_argument("--seed", type=int, default=1)
@@ -92,12 +90,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--force", action="append", default=[], help="/PATH=KIND (repeatable)")
     parser.add_argument("--advance-every", type=float, default=0, help="one day per N seconds")
-    args = parser.parse_args(argv)
+
+
+def serve_from_arguments(args: argparse.Namespace) -> int:
+    return serve_forever(
+        args.host, args.port, args.seed, args.faults, args.per_generation, args.days,
+        args.advance_every, args.force,
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.replica", description=__doc__.split("\n")[0]
+    )
+    add_arguments(parser)
     try:
-        return serve_forever(
-            args.host, args.port, args.seed, args.faults, args.per_generation, args.days,
-            args.advance_every, args.force,
-        )  # fmt: skip
+        return serve_from_arguments(parser.parse_args(argv))
     except DcsError as exc:
         print(f"dcs: error: {exc}", file=sys.stderr)
         return 2

@@ -86,13 +86,20 @@ class CrawlReport:
             "articles_no_body": stats.get("dcs/articles/no_body", 0),
             "articles_failed": stats.get("dcs/articles/failed", 0),
             "extraction_failures": stats.get("dcs/extraction_failures", []),
-            "revisits": stats.get("dcs/warc/revisit", 0),
+            "revisits": stats.get("warc/revisit", 0),
             "bytes": stats.get("downloader/response_bytes", 0),
             "retries": stats.get("retry/count", 0),
             "robots_forbidden": stats.get("robotstxt/forbidden", 0),
             "errors": errors_by_kind(stats),
-            "warc_files": sorted(stats.get("dcs/warc/files", [])),
+            "warc_files": self.warc_files(),
         }
+
+    def warc_files(self) -> list[str]:
+        """The WARC files this crawl wrote (the one still open included, by its final name)."""
+        writer = getattr(self.crawler, "warc_writer", None)
+        if writer is None:
+            return []
+        return sorted({*writer.files, writer.current_filename} - {None})
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.progress is not None and self.progress.running:

@@ -174,6 +174,7 @@ def test_report_and_summary(faulty_crawl):
     for key in ("pages", "articles", "bytes", "errors", "duration_seconds"):
         assert key in report
     assert report["articles"] == len(site.articles)
+    assert report["warc_files"] == sorted(p.name for p in (out / "warc").glob("*.warc.gz"))
     assert "HTTP 404" in report["errors"]
     assert "Crawl finished" in result.stdout and f"{report['articles']} articles" in result.stdout
 

@@ -83,6 +83,8 @@ def test_unchanged_pages_rechecked_become_revisit_records(runs):
     assert any(e.status == 304 for e in second)
     revisits = [r for r in second_records if r.type == "revisit"]
     assert revisits
+    reports = sorted((runs[2] / "reports").glob("crawl-*.json"))
+    assert json.loads(reports[-1].read_text())["revisits"] == len(revisits)
     for record in revisits:
         assert record.warc_headers["WARC-Profile"] in (NOT_MODIFIED, IDENTICAL)
         for header in ("WARC-Refers-To-Target-URI", "WARC-Refers-To-Date", "WARC-Refers-To"):

@@ -99,8 +99,10 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.extract.batch import reextract
+    from crawler.lock import OutputLock
 
-    summary = reextract(args.inputs, args.out / "text", workers=args.workers)
+    with OutputLock(args.out):  # it writes the text files a crawl writes
+        summary = reextract(args.inputs, args.out / "text", workers=args.workers)
     print(summary)
     return 0 if summary.ok else 1
 

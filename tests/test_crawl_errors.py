@@ -78,3 +78,11 @@ def test_a_folder_in_use_is_refused(archive):
         result = dcs("crawl", "--out", str(archive), "--base-url", "http://127.0.0.1:9", timeout=60)
     assert_one_line_error(result, "in use")
     assert archived(archive) == before
+
+
+def test_reextraction_into_a_folder_in_use_is_refused(archive):
+    before = archived(archive)
+    with OutputLock(archive):
+        result = dcs("extract", str(archive / "warc"), "--out", str(archive), timeout=60)
+    assert_one_line_error(result, "in use")
+    assert archived(archive) == before

@@ -173,3 +173,26 @@ def test_killed_crawl_resumes_without_refetching(tmp_path):
     twice = [p for p, n in article_paths(log).items() if n > 1]
     assert len(twice) <= 2
     assert all(archived[p] == 1 for p in twice)
+
+
+def test_sigterm_finishes_the_records_in_flight_and_exits_cleanly(tmp_path):
+    site = ReplicaSite(seed=12, per_generation=30)
+    out = tmp_path / "archive"
+    slow = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.01"]
+    with ReplicaServer(site) as server:
+        command = [sys.executable, "-m", "crawler.cli", "crawl", "--out", str(out)]
+        command += ["--base-url", server.base_url, *LOCAL, *slow]
+        crawl_process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(list((out / "text").rglob("*.txt"))) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        crawl_process.send_signal(signal.SIGTERM)
+        stdout, _ = crawl_process.communicate(timeout=60)
+    assert crawl_process.returncode == 0
+    assert "Crawl shutdown" in stdout
+    assert not list((out / "warc").glob("*.open"))
+    for path in (out / "warc").glob("*.warc.gz"):
+        assert subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)]).returncode == 0
+    report = json.loads(next((out / "reports").glob("crawl-*.json")).read_text())
+    assert report["finish_reason"] == "shutdown"
+    assert 10 <= report["articles"] < len(site.articles)

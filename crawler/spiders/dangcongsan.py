@@ -27,6 +27,8 @@ LIST_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
 MONTH_IN_URL = re.compile(r"(\d{4})-(\d{2})")
 
+# Where discovery starts; the category lists are found in the home page's menu.
+START_PATHS = ("/", "/sitemap.xml", "/rss")
 # Requests of one page's requisites go first so that a replayed page is whole early on;
 # articles before lists so that a crawl stopped early has archived what it found.
 PRIORITY = {Kind.ASSET: 30, Kind.ARTICLE: 20, Kind.FEED: 10, Kind.SITEMAP: 10}
@@ -53,6 +55,7 @@ class DangcongsanSpider(scrapy.Spider):
         spider.revisit_policy = RevisitPolicy.parse(settings.get("REVISIT_POLICY"))
         spider.seen_articles: set[str] = set()
         spider.seen_pages: set[str] = set()
+        spider.articles_requested = 0
         # Scrapy's offsite filter catches redirects away from the site; links never leave it.
         spider.allowed_domains = spider.site.fetch_hosts()
         return spider
@@ -72,25 +75,26 @@ class DangcongsanSpider(scrapy.Spider):
                 request = self.request(last_url)
                 if request is not None:
                     yield request
-        for path in ("/", "/sitemap.xml", "/rss"):
-            yield self.request(self.site.base_url + path)
+        for path in START_PATHS:
+            request = self.request(self.site.base_url + path)
+            if request is not None:
+                yield request
 
     # -- building requests --------------------------------------------------------------
-    def request(self, url: str, **kwargs) -> scrapy.Request | None:
+    def request(self, url: str) -> scrapy.Request | None:
         """A request for any page of the site, routed to the callback of its kind."""
         fetch_url = self.site.fetch_url(url)
         if fetch_url is None:
             return None
         kind = self.site.classify(fetch_url)
-        if kind is not Kind.ARTICLE:
-            # Every page links the same menus and sidebars: settle those here rather than
-            # build thousands of requests for Scrapy's duplicate filter to drop.
-            canonical = self.site.canonical(fetch_url)
-            if canonical in self.seen_pages:
-                return None
-            self.seen_pages.add(canonical)
         if kind is Kind.ARTICLE:
             return self.article_request(fetch_url)
+        # Every page links the same menus and sidebars: settle those here rather than build
+        # thousands of requests for Scrapy's duplicate filter to drop.
+        canonical = self.site.canonical(fetch_url)
+        if canonical in self.seen_pages:
+            return None
+        self.seen_pages.add(canonical)
         if kind in (Kind.LIST, Kind.TAG):
             return self.list_request(fetch_url, page=1)
         callbacks = {
@@ -150,8 +154,6 @@ class DangcongsanSpider(scrapy.Spider):
                 "handle_httpstatus_list": [304],
             },
         )
-
-    articles_requested = 0
 
     def list_request(self, url: str, page: int) -> scrapy.Request | None:
         kind = self.site.classify(url)

@@ -111,7 +111,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from crawler.replay.index import build_index
     from crawler.replay.report import index_summary
 
-    result = build_index(args.out)
+    result = build_index(args.out, on_file=lambda name: print(f"indexing {name}", file=sys.stderr))
     print(index_summary(result))
     return report_damaged(result.problems, "records before the damage are indexed")
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -60,3 +64,24 @@ class ReplayProcess:
             self.proc.wait()
         self.proc.stdout.close()
         self.log.close()
+
+
+def write_small_warc(
+    path: Path, url: str, when: str = "2020-01-02T03:04:05Z", body: bytes = b"<html>old</html>"
+) -> None:
+    """A WARC file of one 200 response record, dated `when`."""
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
+        headers = StatusAndHeaders(
+            "200 OK",
+            [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
+            protocol="HTTP/1.1",
+        )
+        record = writer.create_warc_record(
+            url,
+            "response",
+            payload=io.BytesIO(body),
+            http_headers=headers,
+            warc_headers_dict={"WARC-Date": when},
+        )
+        writer.write_record(record)

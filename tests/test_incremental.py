@@ -141,17 +141,23 @@ def test_revisit_policy_rechecks_known_articles_conditionally(tmp_path):
     assert rechecked and all(e.status == 304 for e in rechecked)
 
 
+def crawl_until(server, out, texts: int, stdout) -> subprocess.Popen:
+    """A slowed-down crawl in the background, returned once it has written `texts` files."""
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "--out", str(out)]
+    command += ["--base-url", server.base_url, *LOCAL]
+    command += ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.01"]
+    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 60
+    while len(list((out / "text").rglob("*.txt"))) < texts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return process
+
+
 def test_killed_crawl_resumes_without_refetching(tmp_path):
     site = ReplicaSite(seed=8, per_generation=30)
     out = tmp_path / "archive"
-    slow = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.01"]
     with ReplicaServer(site) as server:
-        command = [sys.executable, "-m", "crawler.cli", "crawl", "--out", str(out)]
-        command += ["--base-url", server.base_url, *LOCAL, *slow]
-        victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while len(list((out / "text").rglob("*.txt"))) < 25 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        victim = crawl_until(server, out, texts=25, stdout=subprocess.DEVNULL)
         victim.send_signal(signal.SIGKILL)
         victim.wait()
         assert list((out / "warc").glob("*.open")), "killed while writing"
@@ -178,21 +184,16 @@ def test_killed_crawl_resumes_without_refetching(tmp_path):
 def test_sigterm_finishes_the_records_in_flight_and_exits_cleanly(tmp_path):
     site = ReplicaSite(seed=12, per_generation=30)
     out = tmp_path / "archive"
-    slow = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.01"]
     with ReplicaServer(site) as server:
-        command = [sys.executable, "-m", "crawler.cli", "crawl", "--out", str(out)]
-        command += ["--base-url", server.base_url, *LOCAL, *slow]
-        crawl_process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while len(list((out / "text").rglob("*.txt"))) < 10 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        crawl_process = crawl_until(server, out, texts=10, stdout=subprocess.PIPE)
         crawl_process.send_signal(signal.SIGTERM)
         stdout, _ = crawl_process.communicate(timeout=60)
     assert crawl_process.returncode == 0
     assert "Crawl shutdown" in stdout
     assert not list((out / "warc").glob("*.open"))
     for path in (out / "warc").glob("*.warc.gz"):
-        assert subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)]).returncode == 0
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)])
+        assert check.returncode == 0
     report = json.loads(next((out / "reports").glob("crawl-*.json")).read_text())
     assert report["finish_reason"] == "shutdown"
     assert 10 <= report["articles"] < len(site.articles)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -12,8 +11,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from _replay import write_small_warc
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.errors import DcsError
@@ -90,26 +89,6 @@ def test_pages_list_every_article_with_its_text(small_archive, tmp_path):
     assert all(p["url"] != small_archive.without_text for p in with_text)
 
 
-def _old_warc(path: Path) -> None:
-    body = b"<html><title>old</title></html>"
-    with open(path, "wb") as fh:
-        writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
-        headers = StatusAndHeaders(
-            "200 OK",
-            [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
-            protocol="HTTP/1.1",
-        )
-        writer.write_record(
-            writer.create_warc_record(
-                "https://dangcongsan.vn/thoi-su/bai-cu-nam-2020-300001.html",
-                "response",
-                payload=io.BytesIO(body),
-                http_headers=headers,
-                warc_headers_dict={"WARC-Date": "2020-05-01T00:00:00Z"},
-            )
-        )
-
-
 def _redated_copy(source: Path, offset: int, dest: Path, when: str) -> None:
     """A WARC holding the record of `source` at `offset`, as if captured at `when`."""
     with open(source, "rb") as src, open(dest, "wb") as fh:
@@ -123,7 +102,12 @@ def _redated_copy(source: Path, offset: int, dest: Path, when: str) -> None:
 def test_since_keeps_recent_warcs_and_the_originals_of_their_revisits(archive_copy, tmp_path):
     warc = archive_copy.out_dir / "warc"
     old = warc / "dcs-20200501000000000-00000-old.warc.gz"
-    _old_warc(old)
+    write_small_warc(
+        old,
+        "https://dangcongsan.vn/thoi-su/bai-cu-nam-2020-300001.html",
+        when="2020-05-01T00:00:00Z",
+        body=b"<html><title>old</title></html>",
+    )
     # The seed page as captured years before the crawls, with the payload their revisits name.
     seed = archive_copy.capture_of(archive_copy.seed_url)
     earlier = warc / "dcs-20200601000000000-00000-earlier.warc.gz"

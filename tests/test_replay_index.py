@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 
 import pytest
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from _replay import write_small_warc
 
 from crawler.errors import DcsError
 from crawler.replay.index import build_index, iter_index, part_path
@@ -17,24 +15,6 @@ from crawler.replay.index import build_index, iter_index, part_path
 
 def _lines(out_dir):
     return list(iter_index(out_dir))
-
-
-def _write_warc(path, url, when="2020-01-02T03:04:05Z", body=b"<html>old</html>"):
-    with open(path, "wb") as fh:
-        writer = WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
-        headers = StatusAndHeaders(
-            "200 OK",
-            [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
-            protocol="HTTP/1.1",
-        )
-        record = writer.create_warc_record(
-            url,
-            "response",
-            payload=io.BytesIO(body),
-            http_headers=headers,
-            warc_headers_dict={"WARC-Date": when},
-        )
-        writer.write_record(record)
 
 
 def test_index_lists_every_response_and_revisit_sorted(archive_copy):
@@ -85,7 +65,9 @@ def test_second_build_reads_only_new_or_changed_files(archive_copy):
     assert again.entries == first.entries
     assert again.index_path.stat().st_mtime_ns == index_mtime  # not rewritten
 
-    _write_warc(out / "warc" / "dcs-20200102030405000-00000-old.warc.gz", "https://dangcongsan.vn/")
+    write_small_warc(
+        out / "warc" / "dcs-20200102030405000-00000-old.warc.gz", "https://dangcongsan.vn/"
+    )
     read = []
     third = build_index(out, on_file=read.append)
     assert third.indexed == read == ["dcs-20200102030405000-00000-old.warc.gz"]
@@ -96,10 +78,12 @@ def test_second_build_reads_only_new_or_changed_files(archive_copy):
 def test_changed_and_removed_files_are_noticed(archive_copy):
     out = archive_copy.out_dir
     extra = out / "warc" / "dcs-20200102030405000-00000-old.warc.gz"
-    _write_warc(extra, "https://dangcongsan.vn/")
+    write_small_warc(extra, "https://dangcongsan.vn/")
     base = build_index(out).entries
 
-    _write_warc(extra, "https://dangcongsan.vn/", body=b"<html>a longer body than before</html>")
+    write_small_warc(
+        extra, "https://dangcongsan.vn/", body=b"<html>a longer body than before</html>"
+    )
     changed = build_index(out)
     assert changed.indexed == [extra.name]
     assert changed.entries == base
@@ -113,7 +97,7 @@ def test_changed_and_removed_files_are_noticed(archive_copy):
 
 def test_open_files_are_skipped(archive_copy):
     out = archive_copy.out_dir
-    _write_warc(
+    write_small_warc(
         out / "warc" / "dcs-20991231000000000-00000-x.warc.gz.open", "https://dangcongsan.vn/"
     )
     result = build_index(out)

@@ -111,7 +111,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     from crawler.replay.index import build_index
     from crawler.replay.report import index_summary
 
-    result = build_index(args.out, on_file=lambda name: print(f"indexing {name}", file=sys.stderr))
+    def progress(name: str) -> None:  # at a terminal only: scripts and cron get errors alone
+        print(f"indexing {name}", file=sys.stderr, flush=True)
+
+    result = build_index(args.out, on_file=progress if sys.stderr.isatty() else None)
     print(index_summary(result))
     return report_damaged(result.problems, "records before the damage are indexed")
 

@@ -63,9 +63,10 @@ class DangcongsanSpider(scrapy.Spider):
     # -- where the crawl starts ---------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # Articles found but not archived when an earlier run stopped (a crash, SIGKILL).
+        # By canonical URL, mapped onto this run's base URL (a mirror may have moved).
         if not self.full:
             for entry in self.state.pending():
-                request = self.article_request(entry.fetch_url, resumed=True)
+                request = self.request(entry.url)
                 if request is not None:
                     yield request
         # Known articles the revisit policy says to recheck, whether or not a page links them.
@@ -120,9 +121,7 @@ class DangcongsanSpider(scrapy.Spider):
             return {"meta": meta}
         return {"meta": meta, "headers": self.state.conditional_headers(self.site.canonical(url))}
 
-    def article_request(
-        self, url: str, lastmod: datetime | None = None, resumed: bool = False
-    ) -> scrapy.Request | None:
+    def article_request(self, url: str, lastmod: datetime | None = None) -> scrapy.Request | None:
         canonical = self.site.canonical(url)
         if canonical in self.seen_articles:
             return None
@@ -140,8 +139,7 @@ class DangcongsanSpider(scrapy.Spider):
             return None
         self.seen_articles.add(canonical)
         self.articles_requested += 1
-        if not resumed:
-            self.state.enqueue(canonical, url, Kind.ARTICLE.value)
+        self.state.enqueue(canonical, url, Kind.ARTICLE.value)  # kept if already pending
         return scrapy.Request(
             url,
             callback=self.parse_article,

@@ -12,6 +12,7 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler import __version__
 from crawler.errors import DcsError
 from crawler.lock import OutputLock
 from crawler.site import Site
@@ -96,6 +97,11 @@ def build_settings(options: CrawlOptions) -> Settings:
     if not options.requisites:
         overrides["REQUISITES_ENABLED"] = False
     settings.setdict(overrides, priority="cmdline")
+    if settings.getpriority("USER_AGENT") < settings.getpriority("CONTACT_URL"):
+        # -s CONTACT_URL=… alone: the User-Agent names the new contact.
+        contact = settings.get("CONTACT_URL")
+        agent = settings.get("USER_AGENT_TEMPLATE").format(version=__version__, contact=contact)
+        settings.set("USER_AGENT", agent, priority="cmdline")
     try:
         Site(settings.get("BASE_URL"))
     except ValueError as exc:

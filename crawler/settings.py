@@ -20,8 +20,9 @@ INCREMENTAL_SITEMAP_CHILDREN = 2  # sitemaps read by an incremental run: the new
 REVISIT_POLICY = "7d:1d,30d:7d,*:never"  # article age:recheck interval
 
 # -- Politeness -----------------------------------------------------------------------------
-CONTACT_URL = "https://github.com/dcs-archiver/dcs-archiver"
-USER_AGENT = f"dcs-archiver/{__version__} (+{CONTACT_URL}; archival crawler)"
+CONTACT_URL = "https://github.com/dcs-archiver/dcs-archiver"  # who to tell if we misbehave
+USER_AGENT_TEMPLATE = "dcs-archiver/{version} (+{contact}; archival crawler)"
+USER_AGENT = USER_AGENT_TEMPLATE.format(version=__version__, contact=CONTACT_URL)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4

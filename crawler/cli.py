@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from crawler import __version__
@@ -15,7 +16,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit status 2), not a usage dump."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"dcs: error: {message} (see '{self.prog} --help')\n")
 
 
 def positive_int(text: str) -> int:
@@ -23,6 +24,13 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
 
 
 def add_out(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +47,12 @@ def add_crawl_options(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="site or mirror to crawl (default: https://dangcongsan.vn)",
     )
-    parser.add_argument("--max-articles", type=int, metavar="N", help="stop after N articles")
+    parser.add_argument(
+        "--max-articles", type=positive_int, metavar="N", help="stop after N articles"
+    )
     parser.add_argument(
         "--since",
+        type=day,
         metavar="YYYY-MM-DD",
         help="backfill down to this day; stop paging lists older than it",
     )
@@ -148,16 +159,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from datetime import date
-
     from crawler.replay.export import export_wacz
     from crawler.replay.report import export_summary
 
-    try:
-        since = date.fromisoformat(args.since) if args.since else None
-    except ValueError:
-        raise DcsError(f"invalid --since {args.since!r}: expected YYYY-MM-DD") from None
-    result = export_wacz(args.out, args.wacz, since=since)
+    result = export_wacz(args.out, args.wacz, since=args.since)
     print(export_summary(result))
     return report_damaged(result.problems, f"left out of {result.path.name}")
 
@@ -241,12 +246,14 @@ def build_parser() -> Parser:
     wacz = export_commands.add_parser("wacz", help="pack WARCs, index and pages into a WACZ")
     wacz.add_argument("wacz", type=Path, metavar="OUT.wacz")
     add_out(wacz)
-    wacz.add_argument("--since", metavar="YYYY-MM-DD", help="only captures since this day")
+    wacz.add_argument(
+        "--since", type=day, metavar="YYYY-MM-DD", help="only captures since this day"
+    )
     export.set_defaults(handler=cmd_export)
 
     demo = commands.add_parser("demo", help="crawl the bundled replica of the site, offline")
     add_out(demo)
-    demo.add_argument("--max-articles", type=int, metavar="N")
+    demo.add_argument("--max-articles", type=positive_int, metavar="N")
     demo.set_defaults(handler=cmd_demo)
 
     replica = commands.add_parser("replica", help="serve the local replica of the site")

@@ -35,7 +35,7 @@ class CrawlOptions:
     out_dir: Path = Path("archive")
     base_url: str | None = None  # None: the BASE_URL setting (the live site)
     max_articles: int | None = None
-    since: str | None = None
+    since: date | None = None
     full: bool = False
     requisites: bool = True
     settings: list[str] = field(default_factory=list)  # NAME=VALUE, as `scrapy crawl -s`
@@ -82,16 +82,10 @@ def build_settings(options: CrawlOptions) -> Settings:
     overrides = {"OUT_DIR": str(options.out_dir)}
     if options.base_url:
         overrides["BASE_URL"] = options.base_url
-    if options.max_articles is not None:
-        if options.max_articles < 1:
-            raise DcsError("--max-articles must be a positive number")
+    if options.max_articles:
         overrides["MAX_ARTICLES"] = options.max_articles
     if options.since:
-        try:
-            date.fromisoformat(options.since)
-        except ValueError:
-            raise DcsError(f"invalid --since {options.since!r}: expected YYYY-MM-DD") from None
-        overrides["SINCE"] = options.since
+        overrides["SINCE"] = options.since.isoformat()
     if options.full:
         overrides["FULL_CRAWL"] = True
     if not options.requisites:

@@ -153,11 +153,6 @@ class Pending:
     priority: int
 
 
-def _settled(status: int | None) -> bool:
-    """Whether a fetch gave an answer worth keeping (not an error to retry next run)."""
-    return status is not None and (200 <= status < 400 or status in (404, 410))
-
-
 @dataclass(frozen=True)
 class RevisitPolicy:
     """How often to refetch an article, by its age.
@@ -197,10 +192,6 @@ class RevisitPolicy:
             rules.append((age, interval))
         return cls(tuple(rules))
 
-    @classmethod
-    def from_settings(cls, settings: Any) -> RevisitPolicy:
-        return cls.parse(settings.get("REVISIT_POLICY") or DEFAULT_REVISIT_POLICY)
-
     def interval_for(self, age: timedelta) -> timedelta | None:
         """How long to wait between fetches of an article this old; None = never again."""
         for max_age, interval in self.rules:
@@ -214,6 +205,11 @@ def _policy_duration(policy: str, text: str) -> timedelta:
         return timedelta(seconds=parse_interval(text.strip()))
     except DcsError:
         raise PolicyError(f"revisit policy {policy!r}: bad duration {text.strip()!r}") from None
+
+
+def _settled(status: int | None) -> bool:
+    """Whether a fetch gave an answer worth keeping (not an error to retry next run)."""
+    return status is not None and (200 <= status < 400 or status in (404, 410))
 
 
 def _version_time(row: sqlite3.Row) -> float:
@@ -239,7 +235,6 @@ class CrawlState:
         self._db: sqlite3.Connection | None = connection
         # Scrapy may call from its thread pool; one connection, one writer at a time.
         self._lock = threading.RLock()
-        self._batch_depth = 0
 
     # -- opening and closing ----------------------------------------------------------
     @classmethod
@@ -299,11 +294,8 @@ class CrawlState:
 
             state = cls.open(crawler.settings.get("OUT_DIR") or DEFAULT_OUT_DIR)
             crawler.crawl_state = state
-            crawler.signals.connect(state._on_engine_stopped, signal=signals.engine_stopped)
+            crawler.signals.connect(state.close, signal=signals.engine_stopped)
         return state
-
-    def _on_engine_stopped(self) -> None:
-        self.close()
 
     def close(self) -> None:
         with self._lock:
@@ -335,22 +327,21 @@ class CrawlState:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group writes into one transaction (bulk enqueues): one commit at the end."""
+        """Group writes into one transaction (bulk enqueues): one commit at the end.
+
+        Nests: an inner batch joins the outer one, which alone commits or rolls back.
+        """
         with self._lock:
-            outer = self._batch_depth == 0
-            if outer:
-                self.db.execute("BEGIN IMMEDIATE")
-            self._batch_depth += 1
+            if self.db.in_transaction:
+                yield
+                return
+            self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield
             except BaseException:
-                self._batch_depth -= 1
-                if outer:
-                    self.db.execute("ROLLBACK")
+                self.db.execute("ROLLBACK")
                 raise
-            self._batch_depth -= 1
-            if outer:
-                self.db.execute("COMMIT")
+            self.db.execute("COMMIT")
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         with self._lock:
@@ -359,10 +350,15 @@ class CrawlState:
             return cursor.fetchone()
 
     def _touch(self, url: str, kind: Kind | str | None = None) -> None:
-        """Make sure the URL has a row (inside the caller's transaction)."""
+        """Make sure the URL has a row (inside the caller's transaction).
+
+        A given ``kind`` replaces the stored one; without one, a new row is classified
+        by the URL rules and an existing row keeps its kind.
+        """
+        on_conflict = "NOTHING" if kind is None else "UPDATE SET kind = excluded.kind"
         self.db.execute(
-            "INSERT INTO urls (url, kind, first_seen) VALUES (?, ?, ?) "
-            "ON CONFLICT (url) DO NOTHING",
+            "INSERT INTO urls (url, kind, first_seen) VALUES (?, ?, ?)"
+            f" ON CONFLICT (url) DO {on_conflict}",
             (url, _kind(kind, url), time.time()),
         )
 
@@ -376,10 +372,8 @@ class CrawlState:
         reference yet: a page that turns 404 or 503 keeps pointing at its last good copy.
         """
         fetched_at = _ts(capture.fetched_at, "fetched_at")
-        with self._lock, self.batch():
+        with self.batch():
             self._touch(url, kind)
-            if kind is not None:
-                self.db.execute("UPDATE urls SET kind = ? WHERE url = ?", (_kind(kind, url), url))
             self.db.execute(
                 "UPDATE urls SET fetched_at = ?, status = ?, revisit = ?, fetches = fetches + 1,"
                 " fetch_filename = ?, fetch_offset = ?, fetch_length = ?, fetch_record_id = ?"
@@ -475,7 +469,7 @@ class CrawlState:
         self, url: str, published: datetime | None = None, modified: datetime | None = None
     ) -> None:
         """The article's own published/modified times (those that are known)."""
-        with self._lock, self.batch():
+        with self.batch():
             self._touch(url)
             self.db.execute(
                 "UPDATE urls SET published = coalesce(?, published),"
@@ -485,11 +479,11 @@ class CrawlState:
 
     def note_lastmod(self, url: str, lastmod: datetime) -> None:
         """A sitemap's ``<lastmod>`` for the URL: newer than the last fetch makes it due."""
-        with self._lock, self.batch():
+        with self.batch():
             self._touch(url)
             self.db.execute(
-                "UPDATE urls SET lastmod = max(coalesce(lastmod, ?), ?) WHERE url = ?",
-                (_ts(lastmod, "lastmod"), _ts(lastmod, "lastmod"), url),
+                "UPDATE urls SET lastmod = max(coalesce(lastmod, ?1), ?1) WHERE url = ?2",
+                (_ts(lastmod, "lastmod"), url),
             )
 
     def record_text(self, url: str, sha1: str, path: str | os.PathLike[str]) -> None:
@@ -503,7 +497,7 @@ class CrawlState:
             if absolute.is_relative_to(self.out_dir)
             else absolute
         )
-        with self._lock, self.batch():
+        with self.batch():
             self._touch(url)
             self.db.execute(
                 "UPDATE urls SET text_sha1 = ?, text_path = ?, text_at = ? WHERE url = ?",
@@ -583,11 +577,12 @@ class CrawlState:
     ) -> Iterator[tuple[str, str]]:
         """(canonical URL, URL last fetched) of every archived article the policy says to
         recheck now: the revisit policy does not wait for a link to the article."""
-        rows = self.db.execute(
-            "SELECT url, target_uri FROM urls WHERE kind = ? AND ref_status = 200"
-            " AND text_sha1 IS NOT NULL",
-            (Kind.ARTICLE.value,),
-        ).fetchall()
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT url, target_uri FROM urls WHERE kind = ? AND ref_status = 200"
+                " AND text_sha1 IS NOT NULL",
+                (Kind.ARTICLE.value,),
+            ).fetchall()
         for url, target_uri in rows:
             if self.due_for_revisit(url, now, policy):
                 yield url, target_uri or url
@@ -607,13 +602,12 @@ class CrawlState:
         A URL already pending keeps its place and fetch URL, and takes the higher priority.
         """
         kind_value = _kind(kind, url)
-        with self._lock, self.batch():
+        with self.batch():
             self._touch(url, kind_value)
-            self.db.execute("UPDATE urls SET kind = ? WHERE url = ?", (kind_value, url))
-            row = self.db.execute("SELECT rank FROM frontier WHERE url = ?", (url,)).fetchone()
-            if row is not None:
-                if -priority < row[0]:
-                    self.db.execute("UPDATE frontier SET rank = ? WHERE url = ?", (-priority, url))
+            raised = self.db.execute(
+                "UPDATE frontier SET rank = min(rank, ?) WHERE url = ?", (-priority, url)
+            )
+            if raised.rowcount:
                 return False
             self.db.execute(
                 "INSERT INTO frontier (url, fetch_url, kind, rank, enqueued_at)"

@@ -222,7 +222,7 @@ def test_a_corrupt_warc_is_one_line_and_the_rest_still_works(archive_copy, tmp_p
         (["index", "--out", "{tmp}/nowhere"], "does not exist"),
         (["replay", "show", "--at", "yesterday", "531379"], "bad time"),
         (["export", "wacz", "{tmp}/a.zip"], ".wacz"),
-        (["export", "wacz", "{tmp}/a.wacz", "--since", "last week"], "invalid --since"),
+        (["export", "wacz", "{tmp}/a.wacz", "--since", "last week"], "--since: expected"),
     ],
 )
 def test_other_bad_input_is_a_one_line_error(small_archive, tmp_path, args, message):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 import json
 import os
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 from cdxj_indexer.main import CDXJIndexer
 
 from crawler.errors import DcsError
+from crawler.warc.gzip_members import BadMember, gzip_members
 
 INDEX_DIR = "index"
 PARTS_DIR = "parts"
@@ -32,9 +32,13 @@ WARC_SUFFIXES = (".warc.gz", ".warc")
 # Record types that are captures of a URL. Not "metadata" (crawl errors would replay as a
 # capture of the URL) and not "conversion" (the extracted text record).
 INDEXED_RECORDS = "response,revisit,resource"
+# The "mime" of a revisit record's line (cdxj-indexer's, as pywb expects).
+REVISIT_MIME = "warc/revisit"
 MANIFEST_VERSION = 1
 # sha1 (base32) of an empty payload: a 304 carrying it names no payload to match.
 EMPTY_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
+# What a 304 line takes from the capture it confirmed (its own values go under "revisit").
+_REPLAYED = ("mime", "status", "length", "offset", "filename")
 
 
 @dataclass
@@ -139,8 +143,12 @@ def _build(out: Path, on_file: Callable[[str], None] | None) -> IndexResult:
 def iter_index(out_dir: str | os.PathLike) -> Iterator[tuple[str, str, dict]]:
     """(urlkey, timestamp, fields) of every line of the merged index, in index order."""
     path = index_path(out_dir)
-    if not path.exists():
-        return
+    if path.exists():
+        yield from iter_cdxj(path)
+
+
+def iter_cdxj(path: Path) -> Iterator[tuple[str, str, dict]]:
+    """(urlkey, timestamp, fields) of every good line of a CDXJ file (the index or a part)."""
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             parsed = parse_line(line)
@@ -155,6 +163,11 @@ def parse_line(line: str) -> tuple[str, str, dict] | None:
         return key, ts, json.loads(data)
     except ValueError:
         return None
+
+
+def format_line(key: str, timestamp: str, fields: dict) -> str:
+    """One CDXJ line, the inverse of `parse_line`."""
+    return f"{key} {timestamp} {json.dumps(fields)}\n"
 
 
 def _index_one(path: Path, part: Path) -> tuple[int, str | None]:
@@ -185,29 +198,13 @@ def _index_one(path: Path, part: Path) -> tuple[int, str | None]:
     return len(lines), problem
 
 
-def check_gzip_members(path: Path, chunk: int = 1 << 20) -> tuple[int | None, str | None]:
+def check_gzip_members(path: Path) -> tuple[int | None, str | None]:
     """Walk the gzip members of a file: (offset of the first bad member, why) or (None, None)."""
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        offset = 0  # where the current member starts
-        while offset < size:
-            fh.seek(offset)
-            if fh.read(2) != b"\x1f\x8b":
-                return offset, f"not gzip data at offset {offset} (corrupt or not gzip-per-record)"
-            fh.seek(offset)
-            decomp = zlib.decompressobj(wbits=31)
-            consumed = 0
-            try:
-                while not decomp.eof:
-                    data = fh.read(chunk)
-                    if not data:
-                        return offset, f"truncated: the record at offset {offset} is cut short"
-                    decomp.decompress(data)
-                    # Skip the inflated bytes: only the member structure matters here.
-                    consumed += len(data) - len(decomp.unused_data)
-            except zlib.error as exc:
-                return offset, f"corrupt gzip data in the record at offset {offset} ({exc})"
-            offset += consumed
+    try:
+        for _member in gzip_members(path):
+            pass
+    except BadMember as bad:
+        return bad.offset, str(bad)
     return None, None
 
 
@@ -267,27 +264,30 @@ def _point_at_original(line: str, earlier: list[str]) -> str:
     if not parsed or parsed[2].get("status") != "304" or "revisit" in parsed[2]:
         return line
     key, ts, fields = parsed
+    original = _confirmed_original(fields, earlier)
+    if original is None:
+        return line
+    merged = {**fields, **{name: original[name] for name in _REPLAYED if name in original}}
+    merged["revisit"] = {name: fields[name] for name in _REPLAYED if name in fields}
+    return format_line(key, ts, merged)
+
+
+def _confirmed_original(fields: dict, earlier: list[str]) -> dict | None:
+    """The fields of the latest full capture among `earlier` that a 304 confirmed."""
     digest = fields.get("digest")
-    for previous in reversed(earlier):  # the latest full capture before it
-        prev = parse_line(previous)
-        if not prev or "revisit" in prev[2] or prev[2].get("mime") == "warc/revisit":
+    for previous in reversed(earlier):
+        parsed = parse_line(previous)
+        if not parsed:
             continue
-        if not str(prev[2].get("status", "")).startswith("2"):
+        candidate = parsed[2]
+        if "revisit" in candidate or candidate.get("mime") == REVISIT_MIME:
             continue
-        if digest and digest != EMPTY_DIGEST and prev[2].get("digest") != digest:
+        if not str(candidate.get("status", "")).startswith("2"):
             continue
-        original = prev[2]
-        merged = dict(fields)
-        for name in ("mime", "status", "length", "offset", "filename"):
-            if name in original:
-                merged[name] = original[name]
-        merged["revisit"] = {
-            name: fields[name]
-            for name in ("mime", "status", "length", "offset", "filename")
-            if name in fields
-        }
-        return f"{key} {ts} {json.dumps(merged)}\n"
-    return line
+        if digest and digest != EMPTY_DIGEST and candidate.get("digest") != digest:
+            continue
+        return candidate
+    return None
 
 
 def _load_manifest(path: Path) -> dict[str, dict]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,11 +24,11 @@ from warcio.warcwriter import WARCWriter as _WarcioWriter
 
 from crawler.errors import DcsError
 from crawler.warc import records
+from crawler.warc.gzip_members import BadMember, gzip_members
 
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]+$")
-_CHUNK = 1 << 20
 
 
 class WarcWriteError(DcsError):
@@ -258,32 +257,15 @@ def _recover_file(path: Path) -> str:
 def whole_records_end(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(offset just after the last whole record, number of whole records) of a .warc.gz."""
     end = count = 0
-    with open(path, "rb") as file:
-        while True:
-            file.seek(end)
-            member = _read_member(file)
-            if member is None or not _is_whole_record(member[1]):
-                return end, count
-            end += member[0]
+    try:
+        for member in gzip_members(path, inflate=True):
+            if not _is_whole_record(member.data):
+                break
+            end += member.length
             count += 1
-
-
-def _read_member(file: BinaryIO) -> tuple[int, bytes] | None:
-    """(compressed length, content) of the gzip member at the file position, or None if it
-    is cut short or corrupt (zlib checks the member's CRC and length)."""
-    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-    parts: list[bytes] = []
-    consumed = 0
-    while not inflater.eof:
-        chunk = file.read(_CHUNK)
-        if not chunk:
-            return None
-        try:
-            parts.append(inflater.decompress(chunk))
-        except zlib.error:
-            return None
-        consumed += len(chunk)
-    return consumed - len(inflater.unused_data), b"".join(parts)
+    except BadMember:
+        pass  # the records before it are whole
+    return end, count
 
 
 def _is_whole_record(data: bytes) -> bool:

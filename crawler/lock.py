@@ -25,9 +25,10 @@ class LockedError(DcsError):
     """The output folder is in use by another dcs process."""
 
 
-def _holder_text(raw: bytes) -> str:
+def _holder_text(fd: int) -> str:
+    """Who holds the lock, as the lock file open on ``fd`` names them."""
     try:
-        info = json.loads(raw.decode("utf-8"))
+        info = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
         pid, host, started = info["pid"], info["host"], info["started"]
     except (ValueError, KeyError, TypeError):
         return "another dcs process"  # it has the lock but has not written its name yet
@@ -61,7 +62,7 @@ class OutputLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _holder_text(os.pread(fd, 4096, 0))
+            holder = _holder_text(fd)
             os.close(fd)
             raise LockedError(f"output folder {self.out_dir} is in use by {holder}") from None
         except OSError as exc:
@@ -106,7 +107,7 @@ def lock_holder(out_dir: str | os.PathLike[str]) -> str | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _holder_text(os.pread(fd, 4096, 0))
+            return _holder_text(fd)
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,11 +11,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.extract import ExtractionError, extract, render_text
+from crawler.extract.article import GENERIC
 from crawler.extract.output import write_article
 from crawler.state import CrawlState
 from crawler.warc.records import conversion_record
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,8 +63,8 @@ class ArticleTextPipeline:
         self.state.record_text(item.canonical, written.sha1, str(written.text))
         self.state.record_dates(item.canonical, article.published, article.modified)
         self.stats.inc_value("dcs/articles")
-        if article.method == "generic":
+        if article.method == GENERIC:
             self.stats.inc_value("dcs/articles/generic")
-        if article.is_video or not article.paragraphs:
+        if article.no_body:
             self.stats.inc_value("dcs/articles/no_body")
         return {"url": url, "id": article.id, "text": str(written.text), "status": written.status}

@@ -41,16 +41,16 @@ def parse_interval(text: str | float) -> float:
     if isinstance(text, int | float):
         value = float(text)
     else:
-        position, value = 0, 0.0
         source = text.strip()
+        if not source:
+            raise ScheduleError("invalid interval '' (use e.g. 30s, 15m, 1h, 1d)")
+        position, value = 0, 0.0
         while position < len(source):
             match = _PART.match(source, position)
             if match is None:
                 raise ScheduleError(f"invalid interval {text!r} (use e.g. 30s, 15m, 1h, 1d)")
             value += float(match.group(1)) * UNITS[(match.group(2) or "s").lower()]
             position = match.end()
-        if not source:
-            raise ScheduleError("invalid interval '' (use e.g. 30s, 15m, 1h, 1d)")
     if not math.isfinite(value) or value <= 0:
         raise ScheduleError(f"invalid interval {text!r}: it must be more than zero")
     return value

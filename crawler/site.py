@@ -120,6 +120,17 @@ class Site:
         self.base_host = _host(parts.netloc)
         self.is_live = self.base_host in SITE_HOSTS
 
+    @classmethod
+    def of(cls, url: str) -> Site:
+        """The URL rules for a URL met alone (in a WARC, a sidecar): the live site for the
+        site's own names, a mirror of it for any other host."""
+        parts = urlsplit(url)
+        host = _host(parts.netloc)
+        known = host == CANONICAL_HOST or host.endswith("." + CANONICAL_HOST)
+        if parts.scheme in ("http", "https") and host and not known:
+            return cls(f"{parts.scheme}://{parts.netloc}")
+        return cls()
+
     # -- which host serves what -------------------------------------------------------
     def owns(self, url: str) -> bool:
         """Whether the URL is on the site or its CDNs (under any of its names)."""
@@ -244,11 +255,10 @@ class Markup:
     related: tuple[str, ...]  # the links (<a>) of the related-articles box, in page order
     related_box: tuple[str, ...]  # the box itself, cut out of the body
     published: tuple[str, ...]  # elements with a `datetime`/`content` attribute or a visible date
-    modified: tuple[str, ...] = ()
     author: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     category: tuple[str, ...] = ()
-    # Inside the body: never article text (captions, bylines, boxes, ads, embeds).
+    # Inside the body, besides the related box: never article text (bylines, story cards).
     strip: tuple[str, ...] = ()
     video: tuple[str, ...] = ("video", "iframe[src*='youtube']", "div.video", ".player")
 
@@ -292,7 +302,6 @@ GEN1_MARKUP = Markup(
     author=("p.author", ".post-author"),
     tags=("div.tags a",),
     category=(".breadcrumb a", ".breadcrumbs a", ".post-cate a"),
-    strip=("div.related-news",),
 )
 
 GEN2_MARKUP = Markup(
@@ -308,7 +317,7 @@ GEN2_MARKUP = Markup(
     author=(".article__author .name",),
     tags=("div.article__tag a",),
     category=(".breadcrumb a", ".breadcrumbs a", ".article__cate a"),
-    strip=("div.box-related", "article.story", ".article__author"),
+    strip=("article.story", ".article__author"),
 )
 
 GEN3_MARKUP = Markup(
@@ -324,7 +333,7 @@ GEN3_MARKUP = Markup(
     author=("div.detail__author",),
     tags=("div.detail__tags a",),
     category=(".detail__cate a", ".breadcrumb a", ".breadcrumbs a"),
-    strip=("div.detail__related", "div.detail__author"),
+    strip=("div.detail__author",),
 )
 
 MARKUPS: tuple[Markup, ...] = (GEN1_MARKUP, GEN2_MARKUP, GEN3_MARKUP)

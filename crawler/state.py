@@ -192,6 +192,17 @@ class RevisitPolicy:
             rules.append((age, interval))
         return cls(tuple(rules))
 
+    @property
+    def horizon(self) -> timedelta | None:
+        """The age past which the policy never rechecks an article; None: no such age."""
+        horizon = timedelta(0)
+        for max_age, interval in self.rules:
+            if interval is not None:
+                if max_age is None:
+                    return None
+                horizon = max_age
+        return horizon
+
     def interval_for(self, age: timedelta) -> timedelta | None:
         """How long to wait between fetches of an article this old; None = never again."""
         for max_age, interval in self.rules:
@@ -577,11 +588,19 @@ class CrawlState:
     ) -> Iterator[tuple[str, str]]:
         """(canonical URL, URL last fetched) of every archived article the policy says to
         recheck now: the revisit policy does not wait for a link to the article."""
+        now = now or datetime.now(UTC)
+        policy = policy or RevisitPolicy.parse(DEFAULT_REVISIT_POLICY)
+        horizon = policy.horizon
+        oldest = None if horizon is None else _ts(now - horizon, "now")
+        # A cheap first cut in SQL (young enough for the policy, or flagged by a sitemap, or
+        # last fetched with an error); due_for_revisit has the last word on each.
         with self._lock:
             rows = self.db.execute(
-                "SELECT url, target_uri FROM urls WHERE kind = ? AND ref_status = 200"
-                " AND text_sha1 IS NOT NULL",
-                (Kind.ARTICLE.value,),
+                "SELECT url, target_uri FROM urls WHERE kind = ?1 AND ref_status = 200"
+                " AND text_sha1 IS NOT NULL AND (?2 IS NULL"
+                " OR coalesce(published, first_seen) >= ?2 OR lastmod IS NOT NULL"
+                " OR status NOT IN (200, 304))",
+                (Kind.ARTICLE.value, oldest),
             ).fetchall()
         for url, target_uri in rows:
             if self.due_for_revisit(url, now, policy):
@@ -604,10 +623,10 @@ class CrawlState:
         kind_value = _kind(kind, url)
         with self.batch():
             self._touch(url, kind_value)
-            raised = self.db.execute(
+            already_pending = self.db.execute(
                 "UPDATE frontier SET rank = min(rank, ?) WHERE url = ?", (-priority, url)
-            )
-            if raised.rowcount:
+            ).rowcount
+            if already_pending:
                 return False
             self.db.execute(
                 "INSERT INTO frontier (url, fetch_url, kind, rank, enqueued_at)"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawler.extract import Article, ExtractionError, extract, render_text
-from crawler.extract.dates import VIETNAM, parse_visible
+from crawler.extract.dates import VIETNAM, parse_date
 from crawler.extract.extractor import _clean_author
 
 SEED_TEXT = (
@@ -227,13 +227,13 @@ def test_gen3_canonical_without_link_drops_query() -> None:
     ],
 )
 def test_dates_in_vietnam_time(text: str, expected: tuple) -> None:
-    parsed = parse_visible(text)
+    parsed = parse_date(text)
     assert parsed == datetime(*expected, tzinfo=VIETNAM)
     assert parsed.utcoffset().total_seconds() == 7 * 3600
 
 
 def test_no_date_is_none_not_a_guess() -> None:
-    assert parse_visible("Thứ Bảy") is None and parse_visible("31/02/2019 10:00") is None
+    assert parse_date("Thứ Bảy") is None and parse_date("31/02/2019 10:00") is None
 
 
 @pytest.mark.parametrize(

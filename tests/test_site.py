@@ -99,3 +99,10 @@ def test_a_mirror_is_archived_under_the_live_urls_it_stands_for():
         live.archive_url("https://dangcongsan.vn/a-post1.html#x")
         == "https://dangcongsan.vn/a-post1.html"
     )
+
+
+def test_rules_for_a_url_met_alone():
+    assert Site.of("https://www.dangcongsan.vn/a-post1.html").is_live
+    assert Site.of("https://file1.dangcongsan.vn/a.jpg").is_live
+    mirror = Site.of(f"{MIRROR}/a-post1.html")
+    assert not mirror.is_live and mirror.base_url == MIRROR

@@ -416,3 +416,20 @@ def test_sigkill_while_writing_loses_nothing_committed(tmp_path):
             url = f"https://dangcongsan.vn/a-b-c-d-post{i}.html"
             assert state.last_capture(url).record_id == f"<urn:{i}>"
             assert state.is_pending(url) is (i % 2 == 0)
+
+
+def test_policy_horizon():
+    assert RevisitPolicy.parse("7d:1d,30d:7d,*:never").horizon == timedelta(days=30)
+    assert RevisitPolicy.parse("7d:1d,30d:never").horizon == timedelta(days=7)
+    assert RevisitPolicy.parse("*:always").horizon is None
+    assert RevisitPolicy.parse("*:never").horizon == timedelta(0)
+
+
+def test_articles_due_are_those_the_policy_or_a_sitemap_names(state):
+    policy = RevisitPolicy.parse("7d:1d,30d:7d,*:never")
+    young, old, edited = (f"https://dangcongsan.vn/bai-{n}-post{n}.html" for n in (1, 2, 3))
+    for url, published in ((young, 2), (old, 60), (edited, 90)):
+        fetched(state, url, published, 1.5)
+        state.record_text(url, "0" * 40, state.out_dir / "text" / "x.txt")
+    state.note_lastmod(edited, NOW - timedelta(hours=1))
+    assert {url for url, _ in state.articles_due(NOW, policy)} == {young, edited}

@@ -44,17 +44,10 @@ def exchange(n: int, size: int = 200) -> list:
 
 
 def read_all(path: Path) -> list:
+    """(type, WARC headers, offset) of every record of a file."""
     with open(path, "rb") as stream:
-        return [
-            (record.rec_type, record.rec_headers, stream_offset)
-            for record, stream_offset in _iterate(stream)
-        ]
-
-
-def _iterate(stream):
-    iterator = ArchiveIterator(stream)
-    for record in iterator:
-        yield record, iterator.get_record_offset()
+        iterator = ArchiveIterator(stream)
+        return [(r.rec_type, r.rec_headers, iterator.get_record_offset()) for r in iterator]
 
 
 def warcio_check(path: Path) -> subprocess.CompletedProcess:

@@ -28,9 +28,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.errors import DcsError
 from crawler.extract.article import GENERIC
-from crawler.extract.extractor import extract, site_for
+from crawler.extract.extractor import extract
 from crawler.extract.output import article_dir, write_article
-from crawler.site import Kind
+from crawler.site import Kind, Site
 
 WARC_SUFFIXES = (".warc.gz", ".warc")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -118,6 +118,23 @@ def _charset(content_type: str) -> str | None:
 
 
 # -- pass 1: index -------------------------------------------------------------------------
+def _skip_reason(record: Any, url: str) -> str | None:
+    """Why a response or revisit record is not an article page to extract, or None."""
+    if record.rec_type != "response":
+        return record.rec_type
+    if record.http_headers is None:
+        return "not HTTP"
+    status = record.http_headers.get_statuscode()
+    if status != "200":
+        return f"status {status}"
+    if Site.of(url).classify(url) is not Kind.ARTICLE:
+        return "not an article URL"
+    content_type = (record.http_headers.get_header("Content-Type") or "").lower()
+    if content_type and not content_type.startswith(HTML_TYPES):
+        return "not HTML"
+    return None
+
+
 def index_warc(path: str) -> tuple[list[Capture], Counter]:
     """The article responses of one WARC file, and counts of the records passed over."""
     captures: list[Capture] = []
@@ -126,27 +143,11 @@ def index_warc(path: str) -> tuple[list[Capture], Counter]:
         with open(path, "rb") as handle:
             records = ArchiveIterator(handle)
             for record in records:
-                kind = record.rec_type
+                if record.rec_type in ("request", "warcinfo", "metadata"):
+                    continue  # the crawl's own records: not counted
                 url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>")
-                reason = None
-                if kind == "revisit":
-                    reason = "revisit"
-                elif kind != "response":
-                    reason = None if kind in ("request", "warcinfo", "metadata") else kind
-                    if reason is None:
-                        records.read_to_end(record)
-                        continue
-                elif record.http_headers is None:
-                    reason = "not HTTP"
-                elif record.http_headers.get_statuscode() != "200":
-                    reason = f"status {record.http_headers.get_statuscode()}"
-                elif site_for(url).classify(url) is not Kind.ARTICLE:
-                    reason = "not an article URL"
-                else:
-                    content_type = (record.http_headers.get_header("Content-Type") or "").lower()
-                    if content_type and not content_type.startswith(HTML_TYPES):
-                        reason = "not HTML"
-                records.read_to_end(record)
+                reason = _skip_reason(record, url)
+                records.read_to_end(record)  # sets the record's offset and length
                 if reason:
                     skipped[reason] += 1
                     continue
@@ -166,17 +167,18 @@ def index_warc(path: str) -> tuple[list[Capture], Counter]:
 
 
 # -- pass 2: extract -----------------------------------------------------------------------
-def _read_body(handle: Any, capture: Capture) -> tuple[bytes | str, str]:
+def _read_body(handle: Any, capture: Capture) -> bytes | str:
+    """The response's payload: text when it names a charset Python knows, else bytes."""
     handle.seek(capture.offset)
     record = next(iter(ArchiveIterator(handle)))
     body = record.content_stream().read()  # de-chunked, Content-Encoding decoded
     charset = _charset(record.http_headers.get_header("Content-Type") or "")
     if charset:
         try:
-            return body.decode(charset, errors="replace"), capture.url
+            return body.decode(charset, errors="replace")
         except LookupError:
             pass
-    return body, capture.url
+    return body
 
 
 def extract_batch(captures: list[Capture], text_root: str, spool: str) -> list[tuple]:
@@ -192,8 +194,7 @@ def extract_batch(captures: list[Capture], text_root: str, spool: str) -> list[t
                 try:
                     if capture.path not in handles:
                         handles[capture.path] = open(capture.path, "rb")  # noqa: SIM115
-                    html, url = _read_body(handles[capture.path], capture)
-                    article = extract(html, url)
+                    article = extract(_read_body(handles[capture.path], capture), capture.url)
                 except Exception as exc:  # one bad page must not stop the others
                     reason = str(exc).split("\n")[0] or type(exc).__name__
                     if not isinstance(exc, DcsError):

@@ -14,7 +14,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from crawler.extract.html import BLOCK_TAGS, Layout, inline_text, lines, select
+from crawler.extract.html import BLOCK_TAGS, Layout, inline_text, lines, select_all
 from crawler.extract.text import fold
 from crawler.site import COMMON_STRIP, READ_MORE_PREFIXES
 
@@ -30,6 +30,14 @@ _RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
 MAX_BYLINE_CHARS = 80
 # A caption is a line or two; a longer italic block below an image is text.
 MAX_CAPTION_CHARS = 300
+# How trafilatura reads here: text and tables only; every line kept, repeated or not.
+TRAFILATURA_OPTIONS = {
+    "include_comments": False,
+    "include_tables": True,
+    "include_images": False,
+    "include_links": False,
+    "deduplicate": False,
+}
 # Below this share of the container's text, trafilatura's reading is second-guessed.
 MIN_COVERAGE = 0.6
 # A body line this long that trafilatura drops is reported in the article's warnings.
@@ -113,9 +121,7 @@ def generic_bylines(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> list[
     bylines: list[str] = []
     if not paragraphs:
         return bylines
-    candidates = {
-        inline_text(block) for block in tree.iter("p", "div") if _is_byline(block)
-    }  # fmt: skip
+    candidates = {inline_text(block) for block in tree.iter("p", "div") if _is_byline(block)}
     while paragraphs and len(bylines) < 2 and paragraphs[-1] in candidates:
         bylines.append(paragraphs.pop())
     return bylines
@@ -165,37 +171,6 @@ def _divs_to_paragraphs(container: lxml.html.HtmlElement) -> None:
             div.tag = "p"
 
 
-def select_all(scope: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> list:
-    """Every element any of the selectors matches (outermost kept, each once)."""
-    found: dict = {}  # element -> None: ordered, each once
-    for css in selectors:
-        for element in select(scope, (css,)):
-            if element is not scope:
-                found.setdefault(element)
-    return list(found)
-
-
-def _out_lines(element: etree._Element) -> list[str]:
-    """Lines of trafilatura's output tree: one per block and per <lb/>."""
-    return lines(element, TRAFILATURA_LAYOUT)
-
-
-def _run_trafilatura(tree: lxml.html.HtmlElement, url: str | None, **options) -> list[str] | None:
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        deduplicate=False,
-        **options,
-    )
-    if document is None or document.body is None:
-        return None
-    return _out_lines(document.body)
-
-
 def body_paragraphs(
     container: lxml.html.HtmlElement, url: str | None
 ) -> tuple[list[str], list[str]]:
@@ -210,7 +185,10 @@ def body_paragraphs(
     page = lxml.html.Element("html")
     etree.SubElement(page, "body").append(deepcopy(container))
     # The container is the article already: favour recall, no fallback extractors.
-    paragraphs = _run_trafilatura(page, url, favor_recall=True, fast=True) or []
+    document = trafilatura.bare_extraction(
+        page, url=url, favor_recall=True, fast=True, **TRAFILATURA_OPTIONS
+    )
+    paragraphs = document_lines(document)
     kept = sum(len(p) for p in paragraphs)
     total = sum(len(p) for p in direct)
     if kept < MIN_COVERAGE * total:
@@ -234,19 +212,11 @@ def generic_extraction(
     body = page.find("body")
     if body is not None:
         strip_boilerplate(body, strip)
-    return trafilatura.bare_extraction(
-        page,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        deduplicate=False,
-    )
+    return trafilatura.bare_extraction(page, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
 
 
 def document_lines(document: trafilatura.settings.Document | None) -> list[str]:
+    """The body of trafilatura's reading, a line per block and per <lb/>."""
     if document is None or document.body is None:
         return []
-    return _out_lines(document.body)
+    return lines(document.body, TRAFILATURA_LAYOUT)

@@ -62,8 +62,9 @@ def _build(match: re.Match[str]) -> datetime | None:
         return None
 
 
-def parse_visible(text: str) -> datetime | None:
-    """A date as shown on the page, day first (`Thứ Bảy, 10/08/2019 15:21`), Vietnam time."""
+def parse_date(text: str | None) -> datetime | None:
+    """A date as the site writes it: ISO 8601 (machine-readable attributes) or as shown on
+    the page, day first (`Thứ Bảy, 10/08/2019 15:21`). Vietnam time; None when no date."""
     if not text:
         return None
     iso = parse_iso(text)
@@ -76,13 +77,6 @@ def parse_visible(text: str) -> datetime | None:
             if value is not None:
                 return value
     return None
-
-
-def parse_any(text: str | None) -> datetime | None:
-    """ISO first (machine-readable attributes), then the visible forms."""
-    if not text:
-        return None
-    return parse_iso(text) or parse_visible(text)
 
 
 def isoformat(value: datetime | None) -> str | None:

@@ -6,10 +6,12 @@ import hashlib
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
+from trafilatura.settings import Document
 
 from crawler.extract.article import GENERIC, SITE_RULES, Article, ExtractionError
 from crawler.extract.body import (
@@ -19,15 +21,21 @@ from crawler.extract.body import (
     generic_bylines,
     generic_extraction,
 )
-from crawler.extract.dates import parse_any, parse_iso, parse_visible
-from crawler.extract.html import attr_or_text, decode, inline_text, parse, select, select_first
+from crawler.extract.dates import parse_date, parse_iso
+from crawler.extract.html import (
+    attr_or_text,
+    decode,
+    inline_text,
+    parse,
+    select,
+    select_first,
+    select_in,
+)
 from crawler.extract.text import fold
 from crawler.site import (
-    CDN_HOSTS,
     MARKUPS,
     PAGE_META,
     PLACEHOLDER_AUTHORS,
-    SISTER_HOSTS,
     SITE_HOSTS,
     TITLE_SUFFIXES,
     VIDEO_PATH_PREFIXES,
@@ -43,24 +51,6 @@ _AUTHOR_LABELS = re.compile(r"^(?:tác giả|bài và ảnh|bài, ảnh|bài|th�
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-srcset", "src")
 # Date sources further apart than this are reported: the page contradicts itself.
 DATE_TOLERANCE = timedelta(minutes=2)
-
-
-def _known_host(host: str) -> bool:
-    return (
-        host in SITE_HOSTS
-        or host in CDN_HOSTS
-        or host in SISTER_HOSTS
-        or host.endswith(".dangcongsan.vn")
-    )
-
-
-def site_for(url: str) -> Site:
-    """The URL rules for a page URL: live names as they are, any other host a mirror of it."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme in ("http", "https") and host and not _known_host(host):
-        return Site(f"{parts.scheme}://{parts.netloc}")
-    return Site()
 
 
 def _jsonld(tree: lxml.html.HtmlElement) -> dict:
@@ -106,7 +96,7 @@ class _Page:
     def __init__(self, tree: lxml.html.HtmlElement, url: str) -> None:
         self.tree = tree
         self.url = url
-        self.site = site_for(url)
+        self.site = Site.of(url)
         self.jsonld = _jsonld(tree)
         self.warnings: list[str] = []
 
@@ -123,7 +113,7 @@ class _Page:
             if host not in SITE_HOSTS and host != self.site.base_host:
                 self.warn(f"canonical link to another site ignored: {link}")
                 continue
-            site = site_for(link)
+            site = Site.of(link)
             if (
                 site.classify(link) is not Kind.ARTICLE
                 and self.site.classify(self.url) is Kind.ARTICLE
@@ -146,28 +136,70 @@ def _find_markup(
     return None, None
 
 
-def _title(page: _Page, scopes: list, markup: Markup | None) -> str:
+@dataclass
+class _Body:
+    """The body as read, by the site rules or by trafilatura on the whole page."""
+
+    method: str
+    paragraphs: list[str]
+    related: list[tuple[str, str]]
+    bylines: list[str]  # the author lines cut from its end
+    # trafilatura's reading of the whole page (generic only): the last resort for metadata
+    document: Document | None = None
+
+
+def _body_by_rules(page: _Page, markup: Markup, scopes: list, container, base: str) -> _Body:
+    related = _links(select_in(scopes, markup.related), base)
+    cleaned, bylines = clean_container(container, markup.strip + markup.related_box)
+    paragraphs, warnings = body_paragraphs(cleaned, base)
+    for warning in warnings:
+        page.warn(warning)
+    return _Body(SITE_RULES, paragraphs, related, bylines)
+
+
+def _body_generic(page: _Page, base: str) -> _Body:
+    page.warn("no site rule matches this markup: generic extraction")
+    # What any generation marks as a related box or as not text still is, in unknown markup.
+    related = _links(select(page.tree, [css for m in MARKUPS for css in m.related]), base)
+    known = tuple(css for m in MARKUPS for css in (*m.strip, *m.related_box))
+    document = generic_extraction(page.tree, base, known)
+    paragraphs = document_lines(document)
+    bylines = generic_bylines(page.tree, paragraphs)
+    return _Body(GENERIC, paragraphs, related, bylines, document)
+
+
+def _lead(page: _Page, element: lxml.html.HtmlElement | None) -> str:
+    lead = inline_text(element) if element is not None else ""
+    if lead:
+        return lead
+    lead = fold(next(iter(_meta(page.tree, PAGE_META.description)), ""))
+    page.warn("lead taken from the meta description" if lead else "no lead")
+    return lead
+
+
+def _title(page: _Page, scopes: list, markup: Markup | None, document: Document | None) -> str:
+    """The heading; else og:title, unless the site cut it short; else <title>."""
     element = select_first(scopes, markup.title) if markup else None
-    h1 = inline_text(element) if element is not None else ""
-    if not h1 and markup is None:
-        h1s = [inline_text(e) for e in page.tree.iter("h1")]
-        h1s = [t for t in h1s if t]
-        h1 = h1s[0] if len(h1s) == 1 else ""
+    if element is not None and inline_text(element):
+        return inline_text(element)
+    if markup is None:  # unknown markup: a lone <h1> is the title
+        h1s = [text for text in (inline_text(e) for e in page.tree.iter("h1")) if text]
+        if len(h1s) == 1:
+            return h1s[0]
     og = fold(next(iter(_meta(page.tree, PAGE_META.title)), ""))
+    if og and not og.endswith(_TRUNCATED):
+        return og
     titles = page.tree.findall(".//title")
     html_title = fold(titles[0].text_content()) if titles else ""
     for suffix in TITLE_SUFFIXES:
-        if html_title.endswith(suffix):
-            html_title = html_title[: -len(suffix)].strip()
-    if h1:
-        return h1
-    if og and not og.endswith(_TRUNCATED):
-        return og
+        html_title = html_title.removesuffix(suffix).strip()
     if og:
         page.warn("title taken from a truncated og:title")
         stem = og.rstrip(".… ")
         return html_title if html_title.startswith(stem) and len(html_title) > len(stem) else og
-    return html_title
+    if html_title:
+        return html_title
+    return fold(document.title) if document is not None and document.title else ""
 
 
 def _clean_author(text: str) -> str | None:
@@ -181,71 +213,74 @@ def _clean_author(text: str) -> str | None:
     return None if bare in PLACEHOLDER_AUTHORS else text
 
 
-def _author(page: _Page, scopes: list, markup: Markup | None, bylines: list[str]) -> str | None:
+def _author(page: _Page, scopes: list, markup: Markup | None, body: _Body) -> str | None:
+    """The first real name among: the markup's author, the body's closing byline, JSON-LD,
+    meta, trafilatura's guess."""
     candidates: list[str] = []
-    if markup is not None:
-        element = select_first(scopes, markup.author)
-        if element is not None:
-            candidates.append(inline_text(element))
-    candidates += reversed(bylines)  # the body's closing byline, read top to bottom
+    element = select_first(scopes, markup.author) if markup else None
+    if element is not None:
+        candidates.append(inline_text(element))
+    candidates += reversed(body.bylines)  # cut last first: the byline read top to bottom
     candidates += _jsonld_names(page.jsonld.get("author"))
     candidates += _meta(page.tree, PAGE_META.author)
-    for candidate in candidates:
-        author = _clean_author(candidate)
-        if author:
-            return author
-    return None
+    if body.document is not None and body.document.author:
+        candidates.append(body.document.author)
+    return next((author for author in map(_clean_author, candidates) if author), None)
+
+
+def _stated_dates(page: _Page, scopes: list, markup: Markup | None) -> list[tuple[str, datetime]]:
+    """(source, date) of every publication date the rules know, machine-readable ones first:
+    they carry seconds and a zone, the date the page shows does not always."""
+    machine: list[tuple[str, datetime | None]] = []
+    visible: list[tuple[str, datetime | None]] = []
+    element = select_first(scopes, markup.published) if markup else None
+    if element is not None:
+        value = element.get("datetime") or element.get("content")
+        if value:
+            machine.append((markup.name, parse_date(value)))
+        visible.append((markup.name + " text", parse_date(inline_text(element))))
+    machine += [("meta", parse_date(value)) for value in _meta(page.tree, PAGE_META.published)]
+    if page.jsonld.get("datePublished"):
+        machine.append(("json-ld", parse_date(str(page.jsonld["datePublished"]))))
+    return [(source, value) for source, value in machine + visible if value is not None]
 
 
 def _last_resort_dates(page: _Page) -> list[tuple[str, datetime]]:
     """A date where no rule looks: any <time datetime>, then a date-like element's text."""
     for element in select(page.tree, PAGE_META.any_time):
-        value = parse_any(element.get("datetime"))
+        value = parse_date(element.get("datetime"))
         if value is not None:
             return [("time", value)]
     for css in PAGE_META.visible_date:
         for element in select(page.tree, (css,))[:20]:
-            value = parse_visible(inline_text(element)[:120])
+            value = parse_date(inline_text(element)[:120])
             if value is not None:
                 return [("visible", value)]
     return []
 
 
-def _dates(page: _Page, scopes: list, markup: Markup | None, generic_date: str | None) -> tuple:
-    """(published, modified). Machine-readable sources (a `datetime` attribute, meta, JSON-LD)
-    carry seconds and a zone and come first; the date the page shows comes next."""
-    machine: list[tuple[str, datetime | None]] = []
-    visible: list[tuple[str, datetime | None]] = []
-    if markup is not None:
-        element = select_first(scopes, markup.published)
-        if element is not None:
-            value = element.get("datetime") or element.get("content")
-            if value:
-                machine.append((markup.name, parse_any(value)))
-            visible.append((markup.name + " text", parse_visible(inline_text(element))))
-    machine += [("meta", parse_any(value)) for value in _meta(page.tree, PAGE_META.published)]
-    if page.jsonld.get("datePublished"):
-        machine.append(("json-ld", parse_any(str(page.jsonld["datePublished"]))))
-    found = [(name, value) for name, value in machine + visible if value is not None]
+def _published(
+    page: _Page, scopes: list, markup: Markup | None, document: Document | None
+) -> datetime | None:
+    """The first date stated; the page is reported when its dates disagree."""
+    found = _stated_dates(page, scopes, markup) or _last_resort_dates(page)
+    if not found and document is not None and document.date:
+        guess = parse_iso(document.date)  # htmldate's guess: a day, no time
+        found = [("trafilatura", guess)] if guess is not None else []
     if not found:
-        found = _last_resort_dates(page)
-    if not found and generic_date:  # htmldate's guess: a day, no time
-        found = [("trafilatura", parse_iso(generic_date))]
-    found = [(name, value) for name, value in found if value is not None]
-    published = found[0][1] if found else None
-    if published is not None and any(abs(v - published) > DATE_TOLERANCE for _n, v in found):
-        stated = ", ".join(f"{name}={value.isoformat()}" for name, value in found)
+        page.warn("no publication date")
+        return None
+    published = found[0][1]
+    if any(abs(value - published) > DATE_TOLERANCE for _source, value in found):
+        stated = ", ".join(f"{source}={value.isoformat()}" for source, value in found)
         page.warn(f"the page states different publication dates: {stated}")
+    return published
 
-    modified_sources = [parse_any(v) for v in _meta(page.tree, PAGE_META.modified)]
-    if page.jsonld.get("dateModified"):
-        modified_sources.append(parse_any(str(page.jsonld["dateModified"])))
-    if markup is not None and markup.modified:
-        element = select_first(scopes, markup.modified)
-        if element is not None:
-            modified_sources.append(parse_any(element.get("datetime") or inline_text(element)))
-    modified = next((v for v in modified_sources if v is not None), None)
-    return published, modified
+
+def _modified(page: _Page) -> datetime | None:
+    """Only <head> states it: meta, then JSON-LD."""
+    values = [*_meta(page.tree, PAGE_META.modified), str(page.jsonld.get("dateModified") or "")]
+    return next((date for date in map(parse_date, values) if date is not None), None)
 
 
 def _links(elements: list, base: str) -> list[tuple[str, str]]:
@@ -265,7 +300,7 @@ def _links(elements: list, base: str) -> list[tuple[str, str]]:
 
 
 def _images(containers: list, base: str, skip: list, featured: list[str]) -> list[str]:
-    """Real image URLs: the featured image (og:image), then the body's in page order,
+    """Real image URLs: the featured image (og:image), then the containers' in page order,
     a lazy image's data-src, never its data: placeholder; a video's poster."""
     skipped = {e for box in skip for e in box.iter()}  # elements, not id(): lxml proxies die
     images: list[str] = []
@@ -289,14 +324,12 @@ def _images(containers: list, base: str, skip: list, featured: list[str]) -> lis
 
 
 def _tags(page: _Page, scopes: list, markup: Markup | None) -> list[str]:
-    tags: list[str] = []
-    elements = []
-    if markup is not None:
-        elements = select(scopes[0], markup.tags) or select(page.tree, markup.tags)
+    elements = select_in(scopes, markup.tags) if markup else []
     values = [inline_text(e) for e in elements] or _meta(page.tree, PAGE_META.tags)
     keywords = page.jsonld.get("keywords")
     if not values and keywords:
         values = keywords.split(",") if isinstance(keywords, str) else [str(k) for k in keywords]
+    tags: list[str] = []
     for value in values:
         tag = fold(value).lstrip("#").strip()
         if tag and tag not in tags:
@@ -304,12 +337,12 @@ def _tags(page: _Page, scopes: list, markup: Markup | None) -> list[str]:
     return tags
 
 
-def _category(page: _Page, scopes: list, markup: Markup | None, generic: list | None) -> str | None:
+def _category(
+    page: _Page, scopes: list, markup: Markup | None, document: Document | None
+) -> str | None:
+    """The breadcrumb's last step; else the section <head> or JSON-LD names."""
     if markup is not None:
-        crumbs = [
-            inline_text(e)
-            for e in select(scopes[0], markup.category) or select(page.tree, markup.category)
-        ]
+        crumbs = [inline_text(e) for e in select_in(scopes, markup.category)]
         crumbs = [c for c in crumbs if c and c.casefold() not in ("trang chủ", "home")]
         if crumbs:
             return crumbs[-1]
@@ -321,10 +354,13 @@ def _category(page: _Page, scopes: list, markup: Markup | None, generic: list | 
         ld = ld[0] if ld else None
     if ld:
         return fold(str(ld))
-    return fold(generic[0]) if generic else None
+    if document is not None and document.categories:
+        return fold(document.categories[0])
+    return None
 
 
 def _stable_id(canonical_url: str, url: str) -> str:
+    """The article number in the URL; else a hash of the canonical path (gen-3 URLs have none)."""
     numeric = article_id(canonical_url) or article_id(url)
     if numeric:
         return numeric
@@ -333,8 +369,7 @@ def _stable_id(canonical_url: str, url: str) -> str:
 
 
 def _is_video(page: _Page, markup: Markup | None, scopes: list) -> bool:
-    path = urlsplit(page.url).path
-    if path.startswith(VIDEO_PATH_PREFIXES):
+    if urlsplit(page.url).path.startswith(VIDEO_PATH_PREFIXES):
         return True
     players = markup.video if markup else ("video",)
     return any(select(scope, players) for scope in scopes if scope is not None)
@@ -343,68 +378,38 @@ def _is_video(page: _Page, markup: Markup | None, scopes: list) -> bool:
 def extract(html: bytes | str, url: str) -> Article:
     """Read one article page. Raises ExtractionError when the page is not an article page."""
     text, decode_warnings = decode(html)
-    tree = parse(text)
-    page = _Page(tree, url)
+    page = _Page(parse(text), url)
     for warning in decode_warnings:
         page.warn(warning)
     canonical_url = page.canonical_url()
     base = canonical_url  # relative links resolve on the live site, not on a mirror
 
-    markup, root = _find_markup(tree, url)
-    body = select_first([root, tree], markup.body) if markup else None
-    method = SITE_RULES if markup is not None and body is not None else GENERIC
-    scopes = [root, tree] if root is not None else [tree]
+    # The site's rules when the page holds a generation's container, else trafilatura alone.
+    markup, root = _find_markup(page.tree, url)
+    scopes = [root, page.tree] if root is not None else [page.tree]
+    container = select_first(scopes, markup.body) if markup else None
+    if container is not None:
+        body = _body_by_rules(page, markup, scopes, container, base)
+    else:
+        body = _body_generic(page, base)
 
     lead_element = select_first(scopes, markup.lead) if markup else None
-    lead = inline_text(lead_element) if lead_element is not None else ""
-    related: list[tuple[str, str]] = []
-    paragraphs: list[str] = []
-    bylines: list[str] = []
-    generic = None
-    if method == SITE_RULES:
-        related = _links(select(scopes[0], markup.related) or select(tree, markup.related), base)
-        cleaned, bylines = clean_container(body, markup.strip + markup.related_box)
-        paragraphs, body_warnings = body_paragraphs(cleaned, canonical_url)
-        for warning in body_warnings:
-            page.warn(warning)
-    else:
-        page.warn("no site rule matches this markup: generic extraction")
-        # A related box any generation uses is still a related box.
-        related = _links(select(tree, [css for m in MARKUPS for css in m.related]), base)
-        known = tuple(css for m in MARKUPS for css in (*m.strip, *m.related_box))
-        generic = generic_extraction(tree, canonical_url, known)
-        paragraphs = document_lines(generic)
-        bylines = generic_bylines(tree, paragraphs)
-    if not lead:
-        lead = fold(next(iter(_meta(tree, PAGE_META.description)), ""))
-        if lead:
-            page.warn("lead taken from the meta description")
-        else:
-            page.warn("no lead")
-
-    title = _title(page, scopes, markup)
-    if not title and generic is not None and generic.title:
-        title = fold(generic.title)
+    lead = _lead(page, lead_element)
+    title = _title(page, scopes, markup, body.document)
     if not title:
         raise ExtractionError("no title: the page has no h1, og:title or <title>")
+    paragraphs = body.paragraphs
     # Generic bodies often open with the title or the lead: they are lines 1 and 2 already.
     while paragraphs and paragraphs[0] in (title, lead):
         paragraphs.pop(0)
 
-    published, modified = _dates(page, scopes, markup, generic.date if generic else None)
-    if published is None:
-        page.warn("no publication date")
-    author = _author(page, scopes, markup, bylines)
-    if author is None and generic is not None and generic.author:
-        author = _clean_author(generic.author)
-    image_scopes = (
-        [lead_element, body] if body is not None else [root if root is not None else tree]
-    )
-    boxes = select(tree, markup.related_box) if markup is not None else []
-    images = _images(image_scopes, base, boxes, _meta(tree, PAGE_META.image))
-    is_video = not paragraphs and _is_video(
-        page, markup, [root, body] if root is not None else [tree]
-    )
+    published = _published(page, scopes, markup, body.document)
+    author = _author(page, scopes, markup, body)
+    image_scopes = [lead_element, container] if container is not None else [scopes[0]]
+    boxes = select(page.tree, markup.related_box) if markup else []
+    images = _images(image_scopes, base, boxes, _meta(page.tree, PAGE_META.image))
+    video_scopes = [root, container] if root is not None else scopes
+    is_video = not paragraphs and _is_video(page, markup, video_scopes)
     if not paragraphs and not is_video:
         page.warn("no body text")
 
@@ -414,18 +419,18 @@ def extract(html: bytes | str, url: str) -> Article:
         id=_stable_id(canonical_url, url),
         title=title,
         lead=lead or None,
-        related=related,
+        related=body.related,
         paragraphs=paragraphs,
         published=published,
-        modified=modified,
+        modified=_modified(page),
         author=author,
-        category=_category(page, scopes, markup, generic.categories if generic else None),
+        category=_category(page, scopes, markup, body.document),
         tags=_tags(page, scopes, markup),
         images=images,
         generation=(markup.generation if markup else None)
         or generation(canonical_url)
         or generation(url),
         is_video=is_video,
-        method=method,
+        method=body.method,
         warnings=page.warnings,
     )

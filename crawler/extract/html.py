@@ -80,26 +80,44 @@ def select(scope: lxml.html.HtmlElement, selectors: Iterable[str]) -> list[lxml.
     return []
 
 
+def select_all(scope: lxml.html.HtmlElement, selectors: Iterable[str]) -> list:
+    """Every element any of the selectors matches, each once, the scope itself excepted."""
+    found: dict = {}  # element -> None: ordered, each once
+    for css in selectors:
+        for element in _selector(css)(scope):
+            if element is not scope:
+                found.setdefault(element)
+    return list(found)
+
+
+def select_in(
+    scopes: Iterable[lxml.html.HtmlElement | None], selectors: Iterable[str]
+) -> list[lxml.html.HtmlElement]:
+    """What `select` finds in the first scope where it finds anything (narrowest scope first)."""
+    selectors = tuple(selectors)
+    for scope in scopes:
+        if scope is not None:
+            found = select(scope, selectors)
+            if found:
+                return found
+    return []
+
+
 def select_first(
     scopes: Iterable[lxml.html.HtmlElement | None], selectors: Iterable[str]
 ) -> lxml.html.HtmlElement | None:
-    """The first element matched in the first scope that has one (narrowest scope first)."""
-    selectors = tuple(selectors)
-    for scope in scopes:
-        if scope is None:
-            continue
-        found = select(scope, selectors)
-        if found:
-            return found[0]
-    return None
+    """The first element `select_in` finds, or None."""
+    found = select_in(scopes, selectors)
+    return found[0] if found else None
 
 
 def attr_or_text(element: lxml.html.HtmlElement) -> str:
-    """A meta/link value, or the element's visible text."""
-    for name in ("content", "href", "datetime"):
-        value = element.get(name)
-        if value is not None and element.tag in ("meta", "link", "time"):
-            return value.strip()
+    """A meta/link/time element's value, or the element's visible text."""
+    if element.tag in ("meta", "link", "time"):
+        for name in ("content", "href", "datetime"):
+            value = element.get(name)
+            if value is not None:
+                return value.strip()
     return inline_text(element)
 
 

@@ -19,12 +19,21 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import IO
 
 from warcio.timeutils import timestamp_to_iso_date
 
 import crawler
 from crawler.errors import DcsError
-from crawler.replay.index import build_index, iter_index, part_path, warc_files
+from crawler.replay.index import (
+    REVISIT_MIME,
+    build_index,
+    format_line,
+    iter_cdxj,
+    iter_index,
+    part_path,
+    warc_files,
+)
 from crawler.replay.sidecars import iter_sidecars
 from crawler.site import Kind, Site
 
@@ -100,25 +109,22 @@ def _select(out: Path, names: list[str], since: date | None) -> set[str]:
     threshold = since.strftime("%Y%m%d") + "000000"
     chosen = set()
     for name in names:
-        with open(part_path(out, name), encoding="utf-8") as fh:
-            if any(line.split(" ", 2)[1] >= threshold for line in fh if line.count(" ") >= 2):
-                chosen.add(name)
+        if any(ts >= threshold for _key, ts, _fields in iter_cdxj(part_path(out, name))):
+            chosen.add(name)
     # A revisit replays from its original's payload: pack the files that hold them too.
-    wanted: set[tuple[str, str]] = set()
+    wanted: set[tuple[str, str]] = set()  # (urlkey, digest) of the chosen files' revisits
     extra: set[str] = set()
     for key, _ts, fields in iter_index(out):
         revisit = fields.get("revisit")
         if isinstance(revisit, dict) and revisit.get("filename") in chosen:
             extra.add(fields.get("filename", ""))  # a 304 line already names its original
-        elif fields.get("filename") in chosen and fields.get("mime") == "warc/revisit":
+        elif fields.get("filename") in chosen and fields.get("mime") == REVISIT_MIME:
             wanted.add((key, str(fields.get("digest"))))
-    chosen |= extra & set(names)
     if wanted:
         for key, _ts, fields in iter_index(out):
-            if fields.get("mime") != "warc/revisit" and (key, str(fields.get("digest"))) in wanted:
-                if fields.get("filename") in names:
-                    chosen.add(fields["filename"])
-    return chosen
+            if fields.get("mime") != REVISIT_MIME and (key, str(fields.get("digest"))) in wanted:
+                extra.add(fields.get("filename", ""))
+    return chosen | (extra & set(names))
 
 
 def _has_lines(out: Path, name: str) -> bool:
@@ -167,7 +173,7 @@ def _add_index(zf: zipfile.ZipFile, out: Path, chosen: set[str]) -> tuple[dict, 
         writer = _HashingWriter(dst)
         for key, ts, fields in iter_index(out):
             if fields.get("filename") in chosen:
-                writer.write(f"{key} {ts} {json.dumps(fields)}\n".encode())
+                writer.write(format_line(key, ts, fields).encode())
                 count += 1
     return _resource(name, writer), count
 
@@ -195,16 +201,19 @@ def _add_pages(zf: zipfile.ZipFile, out: Path, chosen: set[str]) -> tuple[dict, 
     covered: set[tuple[str, int]] = set()
     with _open_text_entry(zf, name) as dst:
         writer = _HashingWriter(dst)
-        header = {"format": "json-pages-1.0", "id": "pages", "title": "dangcongsan.vn articles"}
-        header["hasText"] = True
+        header = {
+            "format": "json-pages-1.0",
+            "id": "pages",
+            "title": "dangcongsan.vn articles",
+            "hasText": True,
+        }
         writer.write(_json_line(header))
         for sidecar in iter_sidecars(out):
             for version in sidecar.versions:  # each kept text, at the capture it came from
-                where = (version.warc.get("filename"), _int(version.warc.get("offset")))
+                where = version.location
                 if where not in captures or where in covered:
                     continue  # its capture is not in this WACZ
-                url, ts = captures[where]
-                page = {"id": f"{ts}/{url}", "url": url, "ts": timestamp_to_iso_date(ts)}
+                page = _page(*captures[where])
                 if sidecar.title:
                     page["title"] = sidecar.title
                 if version.text_path is not None and version.text_path.exists():
@@ -215,22 +224,28 @@ def _add_pages(zf: zipfile.ZipFile, out: Path, chosen: set[str]) -> tuple[dict, 
                 pages += 1
         for url, ts, filename, offset in article_captures:
             if (filename, offset) not in covered:  # an article with no text file (yet)
-                page = {"id": f"{ts}/{url}", "url": url, "ts": timestamp_to_iso_date(ts)}
-                writer.write(_json_line(page))
+                writer.write(_json_line(_page(url, ts)))
                 pages += 1
     return _resource(name, writer), pages, with_text
 
 
-def _open_text_entry(zf: zipfile.ZipFile, name: str):
-    info = zipfile.ZipInfo(name, date_time=datetime.now(UTC).timetuple()[:6])
-    info.compress_type = zipfile.ZIP_DEFLATED
-    return zf.open(info, "w", force_zip64=True)
+def _page(url: str, ts: str) -> dict:
+    return {"id": f"{ts}/{url}", "url": url, "ts": timestamp_to_iso_date(ts)}
+
+
+def _open_text_entry(zf: zipfile.ZipFile, name: str) -> IO[bytes]:
+    return zf.open(_deflated(name), "w", force_zip64=True)
 
 
 def _add_bytes(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    zf.writestr(_deflated(name), data)
+
+
+def _deflated(name: str) -> zipfile.ZipInfo:
+    """A compressed entry dated now (the WARCs alone are stored, for range requests)."""
     info = zipfile.ZipInfo(name, date_time=datetime.now(UTC).timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
-    zf.writestr(info, data)
+    return info
 
 
 def _datapackage(resources: list[dict]) -> bytes:
@@ -255,10 +270,3 @@ def _json_line(data: dict) -> bytes:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _int(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None

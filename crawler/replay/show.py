@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,16 +25,20 @@ from warcio.timeutils import (
 )
 
 from crawler.errors import DcsError
-from crawler.replay.index import build_index, index_path, iter_index, parse_line
+from crawler.replay.index import (
+    EMPTY_DIGEST,
+    REVISIT_MIME,
+    build_index,
+    index_path,
+    iter_index,
+    parse_line,
+)
 from crawler.replay.sidecars import iter_sidecars
 from crawler.site import Site, article_id
 
 PARTS = ("text", "html", "headers")
-REVISIT_MIME = "warc/revisit"
-# sha1 of the empty payload: a revisit carrying it names no payload to look up by digest.
-EMPTY_DIGESTS = frozenset(
-    {"3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"}
-)
+# A revisit carrying the empty payload's digest names no payload to look up by digest.
+EMPTY_DIGESTS = frozenset({EMPTY_DIGEST, EMPTY_DIGEST.removeprefix("sha1:")})
 TIMESTAMP = re.compile(r"^\d{4,14}$")
 
 
@@ -172,21 +177,23 @@ def _captures_of_url(out_dir: str | os.PathLike, url: str) -> list[CaptureInfo]:
     canonical = site.canonical(url)
     # The index is keyed by SURT; every variant of the URL shares the SURT of its path.
     prefix = surt.surt(canonical.split("?", 1)[0])
-    path = index_path(out_dir)
-    if not path.exists():
+    if not index_path(out_dir).exists():
         return []
-    found = []
-    with open(path, "rb") as fh:
+    return [
+        CaptureInfo.from_index(ts, fields)
+        for key, ts, fields in _lines_starting(out_dir, prefix)
+        if (key == prefix or key.startswith(prefix + "?"))
+        and site.canonical(fields.get("url", "")) == canonical
+    ]
+
+
+def _lines_starting(out_dir: str | os.PathLike, prefix: str) -> Iterator[tuple[str, str, dict]]:
+    """The index lines whose key starts with `prefix`, found by binary search."""
+    with open(index_path(out_dir), "rb") as fh:
         for raw in iter_prefix(fh, prefix.encode("utf-8")):
             parsed = parse_line(raw.decode("utf-8"))
-            if not parsed:
-                continue
-            key, ts, fields = parsed
-            if key != prefix and not key.startswith(prefix + "?"):
-                continue
-            if site.canonical(fields.get("url", "")) == canonical:
-                found.append(CaptureInfo.from_index(ts, fields))
-    return found
+            if parsed:
+                yield parsed
 
 
 def _urls_of_id(out_dir: str | os.PathLike, ident: str) -> list[str]:
@@ -245,18 +252,13 @@ def _resolve_revisit(
     digest = capture.digest if capture.digest not in EMPTY_DIGESTS else None
     key = surt.surt(target)
     originals = []
-    with open(index_path(out_dir), "rb") as fh:
-        for raw in iter_prefix(fh, (key + " ").encode("utf-8")):
-            parsed = parse_line(raw.decode("utf-8"))
-            if not parsed:
-                continue
-            _key, ts, fields = parsed
-            other = CaptureInfo.from_index(ts, fields)
-            if other.is_revisit or (digest and _bare(other.digest) != _bare(digest)):
-                continue
-            if not digest and not (other.status or "").startswith("2"):
-                continue
-            originals.append(other)
+    for _key, ts, fields in _lines_starting(out_dir, key + " "):
+        other = CaptureInfo.from_index(ts, fields)
+        if other.is_revisit or (digest and _bare(other.digest) != _bare(digest)):
+            continue
+        if not digest and not (other.status or "").startswith("2"):
+            continue
+        originals.append(other)
     if not originals:
         raise DcsError(
             f"the original of the revisit {capture.url} {capture.timestamp} is not archived"
@@ -306,22 +308,12 @@ def _text_file_for(
     out_dir: str | os.PathLike, capture: CaptureInfo, record_ids: set[str]
 ) -> Path | None:
     """The kept text whose sidecar entry names this capture's record (or its original)."""
+    where = (capture.filename, capture.offset)
     ident = article_id(capture.url)
     sidecars = iter_sidecars(out_dir, ident) if ident else iter_sidecars(out_dir)
     for sidecar in sidecars:
         for version in reversed(sidecar.versions):
-            warc = version.warc
-            same = warc.get("record_id") in record_ids or (
-                warc.get("filename") == capture.filename
-                and _int(warc.get("offset")) == capture.offset
-            )
+            same = version.warc.get("record_id") in record_ids or version.location == where
             if same and version.text_path is not None and version.text_path.exists():
                 return version.text_path
     return None
-
-
-def _int(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None

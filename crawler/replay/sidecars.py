@@ -24,6 +24,11 @@ class TextVersion:
     warc: dict  # filename, offset, length, record_id of the response record
     fetched_at: str | None = None
 
+    @property
+    def location(self) -> tuple[str | None, int | None]:
+        """(WARC file name, offset) of the capture, to match against an index line."""
+        return self.warc.get("filename"), _int(self.warc.get("offset"))
+
 
 @dataclass(frozen=True)
 class Sidecar:
@@ -94,3 +99,10 @@ def read_sidecar(path: Path) -> Sidecar | None:
 
 def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

@@ -251,10 +251,7 @@ def warcinfo_record(
     record_id: str | None = None,
 ) -> ArcWarcRecord:
     """The ``warcinfo`` record that heads a WARC file."""
-    fields = _Fields()
-    fields.add("WARC-Type", "warcinfo")
-    fields.add("WARC-Record-ID", record_id or new_record_id())
-    fields.add("WARC-Date", date or warc_date())
+    fields = _head("warcinfo", "", date, record_id)  # no target URI: _Fields skips it
     fields.add("WARC-Filename", filename)
     return _build("warcinfo", "", fields, payload=_warc_fields(values), content_type=WARC_FIELDS)
 

@@ -90,12 +90,8 @@ class DangcongsanSpider(scrapy.Spider):
         kind = self.site.classify(fetch_url)
         if kind is Kind.ARTICLE:
             return self.article_request(fetch_url)
-        # Every page links the same menus and sidebars: settle those here rather than build
-        # thousands of requests for Scrapy's duplicate filter to drop.
-        canonical = self.site.canonical(fetch_url)
-        if canonical in self.seen_pages:
+        if not self.first_sight(fetch_url):
             return None
-        self.seen_pages.add(canonical)
         if kind in (Kind.LIST, Kind.TAG):
             return self.list_request(fetch_url, page=1)
         callbacks = {
@@ -185,7 +181,7 @@ class DangcongsanSpider(scrapy.Spider):
             # images on the CDN), not to the mirror it was fetched from.
             linked = urljoin(response.meta.get("archive_url") or response.url, link)
             url = self.site.fetch_url(linked)
-            if url is not None and self.needs_fetch(url):
+            if url is not None and self.first_sight(url) and self.needs_fetch(url):
                 yield scrapy.Request(
                     url,
                     callback=self.parse_asset,
@@ -196,6 +192,16 @@ class DangcongsanSpider(scrapy.Spider):
                         "archive_url": self.site.archive_url(url, linked),
                     },
                 )
+
+    def first_sight(self, url: str) -> bool:
+        """Whether this page or asset comes up for the first time in this crawl. Every page
+        links the same menus, sidebars, style sheets and scripts: settle those here rather
+        than ask the state or build thousands of requests for Scrapy's duplicate filter."""
+        canonical = self.site.canonical(url)
+        if canonical in self.seen_pages:
+            return False
+        self.seen_pages.add(canonical)
+        return True
 
     def needs_fetch(self, url: str) -> bool:
         """Whether an incremental run must fetch this (an image archived once never is)."""

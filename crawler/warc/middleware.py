@@ -90,7 +90,7 @@ class WarcMiddleware:
     def __init__(self, crawler: Crawler, writer: WarcWriter) -> None:
         self.crawler = crawler
         self.writer = writer
-        self._site: Site | None = None
+        self.site = Site(crawler.settings.get("BASE_URL") or LIVE_BASE_URL)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
@@ -216,12 +216,6 @@ class WarcMiddleware:
         """What the exchange is archived under: the spider's ``archive_url`` for this request
         (a CDN image fetched from a mirror), else Site.archive_url of the URL fetched."""
         return request.meta.get("archive_url") or self.site.archive_url(request.url)
-
-    @property
-    def site(self) -> Site:
-        if self._site is None:
-            self._site = Site(self.crawler.settings.get("BASE_URL") or LIVE_BASE_URL)
-        return self._site
 
     def _state_key(self, request: Request) -> str:
         return request.meta.get("canonical") or self.site.canonical(request.url)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from crawler import __version__
 from crawler.errors import DcsError
+from crawler.layout import Layout
 from crawler.replica.__main__ import add_arguments as add_replica_arguments
 
 
@@ -113,7 +114,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.lock import OutputLock
 
     with OutputLock(args.out):  # it writes the text files a crawl writes
-        summary = reextract(args.inputs, args.out / "text", workers=args.workers)
+        summary = reextract(args.inputs, Layout.of(args.out).text_dir, workers=args.workers)
     print(summary)
     return 0 if summary.ok else 1
 

@@ -14,6 +14,7 @@ from scrapy.settings import Settings
 
 from crawler import __version__
 from crawler.errors import DcsError
+from crawler.layout import Layout
 from crawler.lock import OutputLock
 from crawler.site import Site
 
@@ -101,7 +102,7 @@ def build_settings(options: CrawlOptions) -> Settings:
     except ValueError as exc:
         raise DcsError(str(exc)) from None
     if not options.verbose and not settings.get("LOG_FILE"):
-        log_dir = options.out_dir / "logs"
+        log_dir = Layout.from_settings(settings).logs_dir
         log_dir.mkdir(parents=True, exist_ok=True)
         name = f"crawl-{datetime.now(UTC):%Y%m%d%H%M%S}-{os.getpid()}.log"
         settings.set("LOG_FILE", str(log_dir / name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crawler.crawl import CrawlOptions, run_crawl
+from crawler.layout import Layout
 from crawler.replica import ReplicaServer, ReplicaSite
 
 # A local replica answers at once: politeness off, as for any mirror you own.
@@ -29,12 +30,13 @@ def run_demo(out_dir: Path, max_articles: int | None = None) -> int:
                 settings=LOCAL_MIRROR_SETTINGS,
             )
         )
-    warcs = sorted((out_dir / "warc").glob("*.warc.gz"))
-    texts = sorted((out_dir / "text").rglob("*.txt"))
-    print(f"\nArchived: {len(warcs)} WARC file(s) in {out_dir}/warc,")
-    print(f"          {len(texts)} text file(s) in {out_dir}/text")
+    layout = Layout.of(out_dir)
+    warcs = layout.warc_files()
+    texts = sorted(layout.text_dir.rglob("*.txt"))
+    print(f"\nArchived: {len(warcs)} WARC file(s) in {layout.warc_dir},")
+    print(f"          {len(texts)} text file(s) in {layout.text_dir}")
     # Show the seed article (the one of seed-article.txt) when this crawl reached it.
-    example = next((out_dir / "text").rglob(f"{site.seed_article.id}.txt"), None)
+    example = next(layout.text_dir.rglob(f"{site.seed_article.id}.txt"), None)
     example = example or (texts[0] if texts else None)
     if example is None:
         return 0

@@ -14,6 +14,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from crawler.layout import Layout
+
 
 def errors_by_kind(stats: dict) -> dict[str, int]:
     """Failed exchanges by kind: network exceptions by class name, HTTP errors by status."""
@@ -35,7 +37,7 @@ class CrawlReport:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 30.0)
-        self.report_dir = Path(crawler.settings.get("OUT_DIR", "archive")) / "reports"
+        self.report_dir = Layout.from_settings(crawler.settings).reports_dir
         self.started = time.monotonic()
         self.started_at = datetime.now(UTC)
         self.progress: task.LoopingCall | None = None

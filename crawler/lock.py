@@ -17,8 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from crawler.errors import DcsError
-
-LOCK_FILE = "dcs.lock"
+from crawler.layout import Layout
 
 
 class LockedError(DcsError):
@@ -41,7 +40,7 @@ class OutputLock:
 
     def __init__(self, out_dir: str | os.PathLike[str]) -> None:
         self.out_dir = Path(out_dir)
-        self.path = self.out_dir / LOCK_FILE
+        self.path = Layout.of(self.out_dir).lock_file
         self._fd: int | None = None
 
     @property
@@ -98,7 +97,7 @@ class OutputLock:
 
 def lock_holder(out_dir: str | os.PathLike[str]) -> str | None:
     """Who holds the output folder's lock ("dcs pid N since …"), or None if it is free."""
-    path = Path(out_dir) / LOCK_FILE
+    path = Layout.of(out_dir).lock_file
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:

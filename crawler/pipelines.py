@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -13,6 +12,7 @@ from scrapy.exceptions import DropItem
 from crawler.extract import ExtractionError, extract, render_text
 from crawler.extract.article import GENERIC
 from crawler.extract.output import write_article
+from crawler.layout import Layout
 from crawler.state import CrawlState
 from crawler.warc.records import conversion_record
 
@@ -32,7 +32,7 @@ class ArticleTextPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.text_root = Path(crawler.settings.get("OUT_DIR", "archive")) / "text"
+        self.text_root = Layout.from_settings(crawler.settings).text_dir
         self.state = CrawlState.for_crawler(crawler)
 
     @classmethod

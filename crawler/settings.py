@@ -10,6 +10,8 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # -- What to crawl, where to put it ---------------------------------------------------------
 BASE_URL = "https://dangcongsan.vn"  # a mirror or the local replica: links are mapped onto it
 OUT_DIR = "archive"  # WARCs in OUT_DIR/warc, text in OUT_DIR/text, state and reports beside
+WARC_DIR = ""  # elsewhere than OUT_DIR/warc (recorded in OUT_DIR/layout.json)
+TEXT_DIR = ""  # elsewhere than OUT_DIR/text (recorded likewise)
 MAX_ARTICLES = 0  # 0: no limit
 SINCE = ""  # YYYY-MM-DD: stop paging lists (and skip sitemaps) older than this day
 FULL_CRAWL = False  # True: ignore the state of earlier runs and fetch everything again

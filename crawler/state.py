@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import DcsError
+from crawler.layout import Layout
 from crawler.schedule import parse_interval
 from crawler.site import Kind, Site
 
-STATE_FILE = "state.sqlite3"
 SCHEMA_VERSION = 1
-DEFAULT_OUT_DIR = "archive"
 DEFAULT_REVISIT_POLICY = "7d:1d,30d:7d,*:never"
 # Rows read per query while iterating over the frontier (keeps memory flat at 10^6 URLs).
 PENDING_PAGE = 1000
@@ -251,7 +250,7 @@ class CrawlState:
     @classmethod
     def open(cls, out_dir: str | os.PathLike[str]) -> CrawlState:
         out = Path(out_dir)
-        path = out / STATE_FILE
+        path = Layout.of(out).state_file
         try:
             out.mkdir(parents=True, exist_ok=True)
             # Autocommit mode: each statement commits at once unless inside batch().
@@ -303,7 +302,9 @@ class CrawlState:
         if state is None:
             from scrapy import signals  # here: the store itself does not need Scrapy
 
-            state = cls.open(crawler.settings.get("OUT_DIR") or DEFAULT_OUT_DIR)
+            layout = Layout.from_settings(crawler.settings)
+            layout.record()  # later commands, given only the folder, find the files again
+            state = cls.open(layout.root)
             crawler.crawl_state = state
             crawler.signals.connect(state.close, signal=signals.engine_stopped)
         return state

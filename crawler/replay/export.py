@@ -25,6 +25,7 @@ from warcio.timeutils import timestamp_to_iso_date
 
 import crawler
 from crawler.errors import DcsError
+from crawler.layout import Layout
 from crawler.replay.index import (
     REVISIT_MIME,
     build_index,
@@ -74,7 +75,7 @@ def export_wacz(
     chosen = _select(out, [p.name for p in files], since)
     if not chosen:
         when = f" since {since.isoformat()}" if since else ""
-        raise DcsError(f"no captures{when} in {out / 'warc'}: nothing to export")
+        raise DcsError(f"no captures{when} in {Layout.of(out).warc_dir}: nothing to export")
 
     result = ExportResult(path=dest, problems=list(indexed.problems))
     tmp = dest.with_name(dest.name + ".part")

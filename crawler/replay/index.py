@@ -22,13 +22,12 @@ from pathlib import Path
 from cdxj_indexer.main import CDXJIndexer
 
 from crawler.errors import DcsError
+from crawler.layout import Layout
 from crawler.warc.gzip_members import BadMember, gzip_members
 
-INDEX_DIR = "index"
 PARTS_DIR = "parts"
 MANIFEST = "manifest.json"
 INDEX_FILE = "index.cdxj"
-WARC_SUFFIXES = (".warc.gz", ".warc")
 # Record types that are captures of a URL. Not "metadata" (crawl errors would replay as a
 # capture of the URL) and not "conversion" (the extracted text record).
 INDEXED_RECORDS = "response,revisit,resource"
@@ -59,20 +58,17 @@ class IndexResult:
 
 def index_path(out_dir: str | os.PathLike) -> Path:
     """Where the merged index of an archive folder lives."""
-    return Path(out_dir) / INDEX_DIR / INDEX_FILE
+    return Layout.of(out_dir).index_dir / INDEX_FILE
 
 
 def part_path(out_dir: str | os.PathLike, warc_name: str) -> Path:
     """The per-file index of one WARC file."""
-    return Path(out_dir) / INDEX_DIR / PARTS_DIR / (warc_name + ".cdxj")
+    return Layout.of(out_dir).index_dir / PARTS_DIR / (warc_name + ".cdxj")
 
 
 def warc_files(out_dir: str | os.PathLike) -> list[Path]:
     """The finished WARC files of an archive folder (`.open` ones are still being written)."""
-    warc_dir = Path(out_dir) / "warc"
-    if not warc_dir.is_dir():
-        return []
-    return sorted(p for p in warc_dir.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES))
+    return Layout.of(out_dir).warc_files()
 
 
 def build_index(
@@ -88,12 +84,12 @@ def build_index(
     try:
         return _build(out, on_file)
     except OSError as exc:  # a read-only archive, a full disk...
-        where = exc.filename or out / INDEX_DIR
+        where = exc.filename or Layout.of(out).index_dir
         raise DcsError(f"cannot update the index: {where}: {exc.strerror or exc}") from None
 
 
 def _build(out: Path, on_file: Callable[[str], None] | None) -> IndexResult:
-    idx_dir = out / INDEX_DIR
+    idx_dir = Layout.of(out).index_dir
     (idx_dir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
     result = IndexResult(index_path=idx_dir / INDEX_FILE)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from crawler.errors import DcsError
+from crawler.layout import Layout
 from crawler.replay.index import IndexResult, build_index, index_path, warc_files
 
 COLLECTION = "dcs"
@@ -53,7 +54,7 @@ def pywb_config(out_dir: str | os.PathLike) -> dict:
         "collections": {
             COLLECTION: {
                 "index_paths": str(index_path(out)),
-                "archive_paths": str(out / "warc") + os.sep,
+                "archive_paths": str(Layout.of(out).warc_dir.resolve()) + os.sep,
             }
         },
         # Templates/static overrides would be looked up relative to the working directory.
@@ -70,7 +71,7 @@ def prepare(out_dir: str | os.PathLike) -> tuple[Path, IndexResult]:
     if not out.is_dir():
         raise DcsError(f"archive folder {out} does not exist")
     if not warc_files(out):
-        raise DcsError(f"no WARC files in {out / 'warc'}: nothing to replay")
+        raise DcsError(f"no WARC files in {Layout.of(out).warc_dir}: nothing to replay")
     result = build_index(out)
     return write_config(out), result
 

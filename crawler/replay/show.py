@@ -25,6 +25,7 @@ from warcio.timeutils import (
 )
 
 from crawler.errors import DcsError
+from crawler.layout import Layout
 from crawler.replay.index import (
     EMPTY_DIGEST,
     REVISIT_MIME,
@@ -218,7 +219,7 @@ def _distance(timestamp: str, target: datetime) -> float:
 
 
 def _read_record(out_dir: str | os.PathLike, capture: CaptureInfo) -> _Record:
-    path = Path(out_dir) / "warc" / capture.filename
+    path = Layout.of(out_dir).warc_path(capture.filename)
     try:
         # Raw pass: the HTTP header block byte for byte, before warcio parses it.
         with open(path, "rb") as fh:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TEXT_DIR = "text"
+from crawler.layout import Layout
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Sidecar:
 
 def iter_sidecars(out_dir: str | os.PathLike, article_id: str | None = None) -> Iterator[Sidecar]:
     """Every readable sidecar under DIR/text (only those of one article ID, if given)."""
-    root = Path(out_dir) / TEXT_DIR
+    root = Layout.of(out_dir).text_dir
     if not root.is_dir():
         return
     if article_id is None:

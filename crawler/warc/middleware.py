@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from scrapy import signals
@@ -28,6 +27,7 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.layout import Layout
 from crawler.site import LIVE_BASE_URL, Site
 from crawler.warc import records, wire
 from crawler.warc.writer import RecordLocation, WarcWriteError, WarcWriter, recover
@@ -55,10 +55,6 @@ WARCINFO_SETTINGS = (
 )
 
 
-def warc_directory(settings: BaseSettings) -> Path:
-    return Path(settings.get("WARC_DIR") or Path(settings.get("OUT_DIR") or "archive") / "warc")
-
-
 def warcinfo_from_settings(settings: BaseSettings) -> dict[str, str]:
     crawl_settings = settings.getdict("WARC_CRAWL_SETTINGS") or {
         name: settings.get(name) for name in WARCINFO_SETTINGS if settings.get(name) is not None
@@ -74,7 +70,7 @@ def warcinfo_from_settings(settings: BaseSettings) -> dict[str, str]:
 
 def open_writer(settings: BaseSettings) -> WarcWriter:
     """Recover what a crash left in the WARC directory, then start a writer there."""
-    directory = warc_directory(settings)
+    directory = Layout.from_settings(settings).warc_dir
     for line in recover(directory):
         logger.warning("WARC recovery: %s", line)
     return WarcWriter(

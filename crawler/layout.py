@@ -1,0 +1,121 @@
+"""Where an archive folder keeps its files: the one owner of that knowledge.
+
+An archive folder (``--out``, setting ``OUT_DIR``) holds the state store, the CDXJ index,
+crawl reports, logs and the lock; its WARC and text files live in ``warc/`` and ``text/``
+unless the settings ``WARC_DIR`` or ``TEXT_DIR`` put them elsewhere. A crawl records where
+they went in ``layout.json`` at the folder's top, so that every later command given only the
+folder (index, replay, export, extract, demo) finds them again. Paths inside the folder are
+recorded relative to it, so an archive that is moved or copied whole still reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.errors import DcsError
+
+DEFAULT_OUT_DIR = "archive"
+LAYOUT_FILE = "layout.json"
+WARC_SUFFIXES = (".warc.gz", ".warc")
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+    warc_dir: Path
+    text_dir: Path
+
+    @classmethod
+    def of(cls, out_dir: str | os.PathLike[str]) -> Layout:
+        """The layout of an existing archive folder, as its crawls recorded it."""
+        root = Path(out_dir)
+        recorded = root / LAYOUT_FILE
+        try:
+            data = json.loads(recorded.read_text(encoding="utf-8"))
+        except (FileNotFoundError, NotADirectoryError):  # no folder yet, or no file: defaults
+            data = {}
+        except (OSError, ValueError) as exc:
+            raise DcsError(f"cannot read {recorded}: {exc}") from None
+        entries = {"warc_dir": "warc", "text_dir": "text"}
+        if not isinstance(data, dict) or not all(isinstance(data.get(k, ""), str) for k in entries):
+            raise DcsError(f"{recorded} is not a dcs layout file")
+        entries.update(data)
+        # Recorded paths are relative to the folder (absolute ones stay as they are).
+        return cls(root, root / entries["warc_dir"], root / entries["text_dir"])
+
+    @classmethod
+    def from_settings(cls, settings) -> Layout:
+        """The layout a crawl with these Scrapy settings writes: the folder's recorded one,
+        with WARC_DIR and TEXT_DIR where they are set."""
+        # A relative WARC_DIR or TEXT_DIR is relative to where the crawl runs, as any path
+        # given on a command line.
+        recorded = cls.of(settings.get("OUT_DIR") or DEFAULT_OUT_DIR)
+        warc_dir, text_dir = settings.get("WARC_DIR"), settings.get("TEXT_DIR")
+        return cls(
+            root=recorded.root,
+            warc_dir=Path(warc_dir) if warc_dir else recorded.warc_dir,
+            text_dir=Path(text_dir) if text_dir else recorded.text_dir,
+        )
+
+    # -- the fixed parts of the folder ------------------------------------------------------
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "dcs.lock"
+
+    # -- WARC files -------------------------------------------------------------------------
+    def warc_files(self) -> list[Path]:
+        """The finished WARC files, by name (``.open`` ones are still being written)."""
+        if not self.warc_dir.is_dir():
+            return []
+        return sorted(
+            p for p in self.warc_dir.iterdir() if p.is_file() and p.name.endswith(WARC_SUFFIXES)
+        )
+
+    def warc_path(self, filename: str) -> Path:
+        """Where the WARC file an index line or sidecar names lies."""
+        return self.warc_dir / Path(filename).name
+
+    # -- recording --------------------------------------------------------------------------
+    def record(self) -> None:
+        """Write ``layout.json`` where WARC or text files live outside their default place
+        (no file means the default layout)."""
+        entries = {
+            name: _relative(self.root, path)
+            for name, path in (("warc_dir", self.warc_dir), ("text_dir", self.text_dir))
+            if path.absolute() != (self.root / name.removesuffix("_dir")).absolute()
+        }
+        target = self.root / LAYOUT_FILE
+        if not entries:
+            target.unlink(missing_ok=True)
+            return
+        content = json.dumps(entries, indent=2, sort_keys=True) + "\n"
+        if target.exists() and target.read_text(encoding="utf-8") == content:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, target)
+
+
+def _relative(root: Path, path: Path) -> str:
+    absolute, base = path.absolute(), root.absolute()
+    return str(absolute.relative_to(base)) if absolute.is_relative_to(base) else str(absolute)

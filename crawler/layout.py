@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawler.errors import DcsError
+from crawler.files import atomic_write
 
 DEFAULT_OUT_DIR = "archive"
 LAYOUT_FILE = "layout.json"
@@ -110,10 +111,7 @@ class Layout:
         content = json.dumps(entries, indent=2, sort_keys=True) + "\n"
         if target.exists() and target.read_text(encoding="utf-8") == content:
             return
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, target)
+        atomic_write(target, content.encode("utf-8"))
 
 
 def _relative(root: Path, path: Path) -> str:

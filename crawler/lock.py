@@ -53,7 +53,7 @@ class OutputLock:
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             # No O_TRUNC: the file may name the process holding the lock.
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:
             raise DcsError(
                 f"cannot use output folder {self.out_dir}: {exc.strerror or exc}"

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +24,7 @@ import crawler
 from crawler.extract.article import Article
 from crawler.extract.dates import VIETNAM, isoformat, utc_isoformat
 from crawler.extract.text import render_text
+from crawler.files import atomic_write
 
 WARC_KEYS = ("filename", "offset", "length", "record_id")
 
@@ -76,21 +75,6 @@ def _stamp(fetched_at: str) -> str:
 def dumps(data: Any) -> str:
     """Deterministic JSON: sorted keys, UTF-8 as is, two-space indent, final newline."""
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target and rename it over: a crash leaves the old
-    file or the new one, never half of one. (No fsync: as with the WARC files, surviving a
-    power cut as well would cost a disk flush per file.)"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _sha1(data: bytes) -> str:

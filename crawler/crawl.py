@@ -3,6 +3,7 @@ lock, runs the spider and turns the outcome into an exit status."""
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from scrapy.settings import Settings
 
 from crawler import __version__
 from crawler.errors import DcsError
+from crawler.failstop import WRITE_ERROR
 from crawler.layout import Layout
 from crawler.lock import OutputLock
 from crawler.site import Site
@@ -130,12 +132,20 @@ def run_crawl(options: CrawlOptions) -> Path | None:
     options.out_dir = Path(options.out_dir)
     check_writable(options.out_dir)
     settings = build_settings(options)
+    # A log file on a full disk: lose log lines, not print a traceback to stderr for each.
+    logging.raiseExceptions = False
     with OutputLock(options.out_dir):
         process = CrawlerProcess(settings)
         crawler = process.create_crawler("dangcongsan")
         process.crawl(crawler)
         process.start()
         stats = crawler.stats.get_stats()
+    report = stats.get("dcs/report_path") or f"report {stats.get('dcs/report_error')}"
+    if stats.get(WRITE_ERROR):
+        raise DcsError(
+            f"the crawl stopped: {stats[WRITE_ERROR]}; what it could not write is left for "
+            f"the next run ({report})"
+        )
     reason = unreachable_reason(stats)
     if reason is not None:
         raise DcsError(f"could not reach {settings.get('BASE_URL')}: {reason}")
@@ -144,5 +154,4 @@ def run_crawl(options: CrawlOptions) -> Path | None:
             f"the crawl fetched nothing ({stats.get('finish_reason')}); "
             f"see {settings.get('LOG_FILE') or 'its log'}"
         )
-    report = stats.get("dcs/report_path")
-    return Path(report) if report else None
+    return Path(stats["dcs/report_path"]) if stats.get("dcs/report_path") else None

@@ -3,3 +3,8 @@
 
 class DcsError(Exception):
     """A problem with the input or the environment, explained in one line."""
+
+
+class ArchiveWriteError(DcsError):
+    """Something could not be written into the archive (a full disk, a read-only or failing
+    file system): a crawl stops at the first one (see crawler.failstop)."""

@@ -1,5 +1,9 @@
 """The crawl report: a progress line while the crawl runs, a JSON report and a short summary
-when it ends."""
+when it ends.
+
+The report file is written when the crawl starts (``finish_reason: running``: a crawl that
+was killed leaves it so) and rewritten when it ends. On a full disk the final report takes
+the place of the first one, so that it can still say why the crawl stopped."""
 
 from __future__ import annotations
 
@@ -14,7 +18,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from crawler.failstop import WRITE_ERROR
+from crawler.files import atomic_write
 from crawler.layout import Layout
+from crawler.state import CrawlState
 
 
 def errors_by_kind(stats: dict) -> dict[str, int]:
@@ -42,6 +49,7 @@ class CrawlReport:
         self.started_at = datetime.now(UTC)
         self.progress: task.LoopingCall | None = None
         self.report: dict | None = None
+        self.path: Path | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -53,6 +61,12 @@ class CrawlReport:
     def spider_opened(self, spider) -> None:
         self.started = time.monotonic()
         self.started_at = datetime.now(UTC)
+        name = f"crawl-{self.started_at:%Y%m%d%H%M%S}-{os.getpid()}.json"
+        self.path = self.report_dir / name
+        try:
+            self.write(self.build_report("running"))
+        except OSError:
+            pass  # the final report tries again, and says so if it cannot
         if self.interval > 0:
             self.progress = task.LoopingCall(self.print_progress)
             self.progress.start(self.interval, now=False)
@@ -79,6 +93,7 @@ class CrawlReport:
             "finished_at": datetime.now(UTC).isoformat(),
             "duration_seconds": round(duration, 3),
             "finish_reason": reason,
+            "error": stats.get(WRITE_ERROR),
             "base_url": settings.get("BASE_URL"),
             "out_dir": str(settings.get("OUT_DIR")),
             "pages": stats.get("downloader/response_count", 0),
@@ -94,6 +109,8 @@ class CrawlReport:
             "robots_forbidden": stats.get("robotstxt/forbidden", 0),
             "errors": errors_by_kind(stats),
             "warc_files": self.warc_files(),
+            # What the next run fetches first: found and not fetched, or failed past retries.
+            "pending": CrawlState.for_crawler(self.crawler).stats()["pending"],
         }
 
     def warc_files(self) -> list[str]:
@@ -107,20 +124,36 @@ class CrawlReport:
         if self.progress is not None and self.progress.running:
             self.progress.stop()
         self.report = self.build_report(reason)
-        self.report_dir.mkdir(parents=True, exist_ok=True)
-        name = f"crawl-{self.started_at:%Y%m%d%H%M%S}-{os.getpid()}.json"
-        path = self.report_dir / name
-        path.write_text(json.dumps(self.report, ensure_ascii=False, indent=2, default=str) + "\n")
-        self.crawler.stats.set_value("dcs/report_path", str(path))
-        print(summary(self.report, path), flush=True)
+        try:
+            self.write(self.report)
+        except OSError as exc:
+            where = f"not written ({exc.strerror or exc})"
+            self.crawler.stats.set_value("dcs/report_error", where)
+        else:
+            where = str(self.path)
+            self.crawler.stats.set_value("dcs/report_path", where)
+        print(summary(self.report, where), flush=True)
+
+    def write(self, report: dict) -> None:
+        assert self.path is not None
+        data = (json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n").encode()
+        try:
+            atomic_write(self.path, data)
+        except OSError:
+            if not self.path.exists():
+                raise
+            # A full disk: overwrite the report written at the start, in the space it holds.
+            with open(self.path, "r+b") as file:
+                file.write(data)
+                file.truncate()
 
 
-def summary(report: dict, path: Path) -> str:
+def summary(report: dict, where: str) -> str:
     errors = ", ".join(f"{kind} {count}" for kind, count in report["errors"].items()) or "none"
     return (
         f"Crawl {report['finish_reason']} in {report['duration_seconds']:.1f}s: "
         f"{report['pages']} responses, {report['articles']} articles "
         f"({report['articles_no_body']} without body text, {report['articles_generic']} by the "
         f"generic extractor, {report['articles_failed']} failed), "
-        f"{report['bytes'] / 1e6:.1f} MB; errors: {errors}.\nReport: {path}"
+        f"{report['bytes'] / 1e6:.1f} MB; errors: {errors}.\nReport: {where}"
     )

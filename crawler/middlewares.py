@@ -17,7 +17,6 @@ from scrapy.utils.response import response_status_message
 from twisted.internet import task
 
 from crawler.site import Site
-from crawler.state import CrawlState
 
 logger = logging.getLogger(__name__)
 
@@ -87,34 +86,29 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 
 class SiteRedirectMiddleware(RedirectMiddleware):
-    """Scrapy's redirect middleware, with three things a crawl of one site needs:
+    """Scrapy's redirect middleware, but a Location on the site's own hosts is fetched from the
+    base URL (the site answers old URLs with a redirect to its canonical host; against a
+    mirror that must be the mirror).
 
-    - a Location on the site's own hosts is fetched from the base URL (the site answers old
-      article URLs with a 301 to its canonical host; against a mirror that must be the mirror);
-    - the redirect target goes through the duplicate filter even when the source was a retry
-      (Scrapy would carry the retry's dont_filter over and fetch the target twice);
-    - the source URL's place in the frontier is settled: its fetch ended in a redirect.
-
-    It runs after the WARC middleware has recorded the response, so the archive keeps the
-    Location as sent.
+    The spider's own requests never come here (they carry ``dont_redirect``): the spider
+    follows their redirects as links, checked against the state (DangcongsanSpider.parse).
+    What is left are the requests Scrapy makes itself, such as robots.txt. It runs after the
+    WARC middleware has recorded the response, so the archive keeps the Location as sent.
     """
 
-    def __init__(self, settings, site: Site, state: CrawlState | None) -> None:
+    def __init__(self, settings, site: Site) -> None:
         super().__init__(settings)
         self.site = site
-        self.state = state
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteRedirectMiddleware:
-        middleware = cls(
-            crawler.settings,
-            Site(crawler.settings.get("BASE_URL")),
-            CrawlState.for_crawler(crawler),
-        )
+        middleware = cls(crawler.settings, Site(crawler.settings.get("BASE_URL")))
         middleware.crawler = crawler
         return middleware
 
     def process_response(self, request: Request, response: Response, spider=None):
+        if request.meta.get("dont_redirect"):
+            return response
         location = response.headers.get("Location")
         linked = None
         if location and 300 <= response.status < 400:
@@ -128,18 +122,6 @@ class SiteRedirectMiddleware(RedirectMiddleware):
         if isinstance(result, Request):
             result.meta["archive_url"] = self.site.archive_url(result.url, linked)
         return result
-
-    def _redirect(self, redirected: Request, request: Request, reason) -> Request:
-        redirected = super()._redirect(redirected, request, reason)
-        source = request.meta.get("canonical") or self.site.canonical(request.url)
-        target = self.site.canonical(redirected.url)
-        if target != source:
-            redirected.dont_filter = False
-            if "canonical" in redirected.meta:
-                redirected.meta["canonical"] = target
-            if self.state is not None and request.meta.get("canonical"):
-                self.state.done(source)
-        return redirected
 
 
 class CanonicalRequestFingerprinter:

@@ -1,5 +1,8 @@
 """Item pipeline: each archived article becomes a text file, a JSON sidecar and a WARC
-`conversion` record, and the crawl state learns that its text exists."""
+`conversion` record, and the crawl state learns that its text exists.
+
+The article leaves the frontier in the same transaction as its text is recorded, so that a
+crawl stopped at any moment either has the text or fetches the page again."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import datetime
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawler.errors import ArchiveWriteError
 from crawler.extract import ExtractionError, extract, render_text
 from crawler.extract.article import GENERIC
 from crawler.extract.output import write_article
@@ -44,6 +48,7 @@ class ArticleTextPipeline:
         try:
             article = extract(item.html, url)
         except ExtractionError as exc:
+            self.state.done(item.canonical)  # the page is archived; a later extractor may read it
             self.stats.inc_value("dcs/articles/failed")
             failures = self.stats.get_value("dcs/extraction_failures", [])
             self.stats.set_value(
@@ -51,17 +56,25 @@ class ArticleTextPipeline:
             )
             raise DropItem(f"no text from {url}: {exc}") from exc
         text = render_text(article)
-        written = write_article(
-            article, self.text_root, url=url, fetched_at=item.fetched_at, warc=item.warc
-        )
+        try:
+            written = write_article(
+                article, self.text_root, url=url, fetched_at=item.fetched_at, warc=item.warc
+            )
+        except OSError as exc:  # a full disk: crawler.failstop stops the crawl
+            where = exc.filename or self.text_root
+            raise ArchiveWriteError(
+                f"cannot write text file {where}: {exc.strerror or exc}"
+            ) from exc
         writer = getattr(self.crawler, "warc_writer", None)
         if writer is not None and item.warc:
             # A revisit record carries no body: the text refers to the capture it repeats.
             source = item.warc.get("refers_to") or item.warc["record_id"]
             uri = item.warc.get("target_uri", url)
             writer.write(conversion_record(uri, text.encode("utf-8"), refers_to=source))
-        self.state.record_text(item.canonical, written.sha1, str(written.text))
-        self.state.record_dates(item.canonical, article.published, article.modified)
+        with self.state.batch():
+            self.state.record_text(item.canonical, written.sha1, str(written.text))
+            self.state.record_dates(item.canonical, article.published, article.modified)
+            self.state.done(item.canonical)
         self.stats.inc_value("dcs/articles")
         if article.method == GENERIC:
             self.stats.inc_value("dcs/articles/generic")

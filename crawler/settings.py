@@ -46,7 +46,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's retry ignores Retry-After and retries at once: replaced by ours.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
-    # Redirects to the site's hosts go to BASE_URL, and through the duplicate filter.
+    # The spider follows its own redirects as links; Scrapy's own requests (robots.txt)
+    # are redirected here, to BASE_URL when the Location is on the site's hosts.
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.SiteRedirectMiddleware": 600,
     # Closest to the network: sees every exchange with its body still encoded as sent.
@@ -58,6 +59,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.extensions.CrawlReport": 500,
+    # The first WARC record, text file or state row that cannot be written stops the crawl.
+    "crawler.failstop.FailStop": 100,
 }
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalRequestFingerprinter"
 PROGRESS_INTERVAL = 30.0  # seconds between progress lines

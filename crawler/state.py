@@ -24,7 +24,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import DcsError
+from crawler.errors import ArchiveWriteError, DcsError
 from crawler.layout import Layout
 from crawler.schedule import parse_interval
 from crawler.site import Kind, Site
@@ -83,6 +83,10 @@ CREATE INDEX frontier_order ON frontier (rank, id);
 
 class StateError(DcsError):
     """The state store cannot be opened or used."""
+
+
+class StateWriteError(StateError, ArchiveWriteError):
+    """The state store cannot be written (a full disk, a read-only file system)."""
 
 
 class PolicyError(DcsError):
@@ -217,7 +221,7 @@ def _policy_duration(policy: str, text: str) -> timedelta:
         raise PolicyError(f"revisit policy {policy!r}: bad duration {text.strip()!r}") from None
 
 
-def _settled(status: int | None) -> bool:
+def settled(status: int | None) -> bool:
     """Whether a fetch gave an answer worth keeping (not an error to retry next run)."""
     return status is not None and (200 <= status < 400 or status in (404, 410))
 
@@ -253,6 +257,9 @@ class CrawlState:
         path = Layout.of(out).state_file
         try:
             out.mkdir(parents=True, exist_ok=True)
+            # SQLite would create the file 0644 whatever the umask; its WAL takes the mode of
+            # the database file, so creating the file first lets the umask decide for both.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o666))
             # Autocommit mode: each statement commits at once unless inside batch().
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
@@ -261,6 +268,8 @@ class CrawlState:
             db.execute("PRAGMA busy_timeout = 10000")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
+            # Fold the WAL into the file every 1 MB, not 4: less disk held by the state store.
+            db.execute("PRAGMA wal_autocheckpoint = 256")
             cls._migrate(db, path)
         except sqlite3.DatabaseError as exc:
             db.close()
@@ -347,13 +356,18 @@ class CrawlState:
             if self.db.in_transaction:
                 yield
                 return
-            self.db.execute("BEGIN IMMEDIATE")
             try:
-                yield
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    # SQLite may have rolled back already (a full disk does that).
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:  # a full disk, an I/O error, read-only
+                raise StateWriteError(f"cannot write the state store {self.path}: {exc}") from exc
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         with self._lock:
@@ -571,7 +585,7 @@ class CrawlState:
             return True
         if row["lastmod"] is not None and row["lastmod"] > _version_time(row):
             return True
-        if not _settled(row["status"]):
+        if not settled(row["status"]):
             return True
         if row["kind"] == Kind.ASSET.value:
             return False
@@ -665,7 +679,7 @@ class CrawlState:
 
     def done(self, url: str) -> None:
         """Take ``url`` off the frontier (fetched, or given up)."""
-        with self._lock:
+        with self.batch():
             self.db.execute("DELETE FROM frontier WHERE url = ?", (url,))
 
     # -- statistics -------------------------------------------------------------------

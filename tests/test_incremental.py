@@ -1,17 +1,13 @@
-"""Incremental crawls against the replica moving its clock, and resuming after SIGKILL."""
+"""Incremental crawls against the replica moving its clock."""
 
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from crawl_support import LOCAL, crawl, records
+from crawl_support import crawl, pending, records
 
 from crawler.replica import ReplicaServer, ReplicaSite
 from crawler.site import Kind, Site
@@ -50,17 +46,19 @@ def runs(tmp_path_factory):
         before = [a.id for a in site.articles]
         crawl(server.base_url, out)
         first = server.log
+        left = [pending(out)]
         server.clear_log()
         changes = site.advance(1)
         marker = len(list(records(out / "warc")))
         crawl(server.base_url, out)
         second = server.log
+        left.append(pending(out))
         second_records = list(records(out / "warc"))[marker:]
-    return site, changes, out, first, second, second_records, before
+    return site, changes, out, first, second, second_records, before, left
 
 
 def test_first_run_archives_everything(runs):
-    site, changes, out, first, *_, before = runs
+    site, changes, out, first, *_, before, _ = runs
     added = {a.id for a in changes["new"]}
     assert {a.id for a in site.articles} - added == set(before)
     assert len(article_paths(first)) == len(before)
@@ -79,7 +77,7 @@ def test_second_run_fetches_only_new_and_edited_articles(runs):
 
 
 def test_unchanged_pages_rechecked_become_revisit_records(runs):
-    *_, second, second_records, _ = runs
+    *_, second, second_records, _, _ = runs
     assert any(e.status == 304 for e in second)
     revisits = [r for r in second_records if r.type == "revisit"]
     assert revisits
@@ -89,6 +87,11 @@ def test_unchanged_pages_rechecked_become_revisit_records(runs):
         assert record.warc_headers["WARC-Profile"] in (NOT_MODIFIED, IDENTICAL)
         for header in ("WARC-Refers-To-Target-URI", "WARC-Refers-To-Date", "WARC-Refers-To"):
             assert record.warc_headers.get(header), header
+
+
+def test_the_frontier_is_empty_after_each_complete_run(runs):
+    *_, left = runs
+    assert left == [0, 0]
 
 
 def test_edited_articles_get_new_text_and_keep_the_old(runs):
@@ -139,64 +142,3 @@ def test_revisit_policy_rechecks_known_articles_conditionally(tmp_path):
         log = server.log
     rechecked = [e for e in log if e.request_headers.get("If-None-Match") and "post" in e.path]
     assert rechecked and all(e.status == 304 for e in rechecked)
-
-
-def crawl_until(server, out, texts: int, stdout) -> subprocess.Popen:
-    """A slowed-down crawl in the background, returned once it has written `texts` files."""
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "--out", str(out)]
-    command += ["--base-url", server.base_url, *LOCAL]
-    command += ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.01"]
-    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + 60
-    while len(list((out / "text").rglob("*.txt"))) < texts and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return process
-
-
-def test_killed_crawl_resumes_without_refetching(tmp_path):
-    site = ReplicaSite(seed=8, per_generation=30)
-    out = tmp_path / "archive"
-    with ReplicaServer(site) as server:
-        victim = crawl_until(server, out, texts=25, stdout=subprocess.DEVNULL)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
-        log = server.log
-    assert list((out / "warc").glob("*.open")), "killed while writing"
-    # Resumed against the same site on another port: the frontier is kept by canonical URL.
-    with ReplicaServer(site) as server:
-        crawl(server.base_url, out)
-        log += server.log
-    assert not list((out / "warc").glob("*.open"))
-    for path in (out / "warc").glob("*.warc.gz"):
-        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)])
-        assert check.returncode == 0
-    # The same articles as an uninterrupted crawl...
-    texts = {p.stem for p in (out / "text").rglob("*.txt") if "." not in p.stem}
-    assert texts == {a.id for a in site.articles}
-    # ...and nothing archived fetched again: a path served twice was archived once at most.
-    archived = Counter(
-        unquote(urlsplit(r.uri).path)
-        for r in records(out / "warc")
-        if r.type == "response" and r.status == 200
-    )
-    twice = [p for p, n in article_paths(log).items() if n > 1]
-    assert len(twice) <= 2
-    assert all(archived[p] == 1 for p in twice)
-
-
-def test_sigterm_finishes_the_records_in_flight_and_exits_cleanly(tmp_path):
-    site = ReplicaSite(seed=12, per_generation=30)
-    out = tmp_path / "archive"
-    with ReplicaServer(site) as server:
-        crawl_process = crawl_until(server, out, texts=10, stdout=subprocess.PIPE)
-        crawl_process.send_signal(signal.SIGTERM)
-        stdout, _ = crawl_process.communicate(timeout=60)
-    assert crawl_process.returncode == 0
-    assert "Crawl shutdown" in stdout
-    assert not list((out / "warc").glob("*.open"))
-    for path in (out / "warc").glob("*.warc.gz"):
-        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)])
-        assert check.returncode == 0
-    report = json.loads(next((out / "reports").glob("crawl-*.json")).read_text())
-    assert report["finish_reason"] == "shutdown"
-    assert 10 <= report["articles"] < len(site.articles)

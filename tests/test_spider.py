@@ -1,12 +1,16 @@
 """The spider's decisions that a whole crawl does not isolate: list paging under --since,
-which monthly sitemaps a run reads."""
+which monthly sitemaps a run reads, what enters and leaves the frontier, redirects."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
 
 from crawler.spiders.dangcongsan import DangcongsanSpider, parse_lastmod, sitemap_month
+from crawler.state import Capture, CrawlState
 
 MIRROR = "http://127.0.0.1:8123"
 
@@ -49,3 +53,89 @@ def test_sitemap_dates():
     )
     assert parse_lastmod("not a date") is None
     assert sitemap_month("https://x/sitemaps/sitemap-2019-08.xml.gz", None) == date(2019, 8, 1)
+
+
+# -- the frontier and redirects --------------------------------------------------------------
+OLD = "/thoi-su/ha-noi-va-ha-nam-tang-cuong-hop-tac-465490.html"
+NEW = "/ha-noi-va-ha-nam-tang-cuong-hop-tac-post465490.html"
+LIVE = "https://dangcongsan.vn"
+
+
+def archive_one_article(out, path: str = NEW) -> None:
+    """A state where an earlier run archived the article at `path` an hour ago."""
+    text = out / "text" / "465490.txt"
+    text.parent.mkdir(parents=True)
+    text.write_text("…")
+    now = datetime.now(UTC)
+    with CrawlState.open(out) as state:
+        capture = Capture(
+            200, now - timedelta(hours=1), etag='"v1"', record_id="<urn:uuid:1>",
+            target_uri=LIVE + path, warc_date="2026-11-01T00:00:00Z",
+        )  # fmt: skip
+        state.record_capture(LIVE + path, capture)
+        state.record_text(LIVE + path, "sha1", text)
+        state.record_dates(LIVE + path, published=now - timedelta(days=400))
+
+
+def answer(request, status: int, body: bytes = b"", **headers) -> HtmlResponse:
+    return HtmlResponse(request.url, status=status, headers=headers, body=body, request=request)
+
+
+def test_an_old_url_of_an_archived_article_costs_its_redirect_only(tmp_path):
+    archive_one_article(tmp_path)
+    crawler = spider(tmp_path)
+    old = crawler.request(MIRROR + OLD)
+    assert crawler.state.is_pending(LIVE + OLD)
+    assert list(crawler.parse(answer(old, 301, Location=LIVE + NEW))) == []
+    assert list(crawler.state.pending()) == []
+
+
+def test_an_old_url_of_an_article_due_again_leads_to_a_conditional_request(tmp_path):
+    archive_one_article(tmp_path)
+    crawler = spider(tmp_path, REVISIT_POLICY="*:always")
+    old = crawler.request(MIRROR + OLD)
+    [target] = list(crawler.parse(answer(old, 301, Location=LIVE + NEW)))
+    assert target.url == MIRROR + NEW and target.headers["If-None-Match"] == b'"v1"'
+    assert [p.url for p in crawler.state.pending()] == [LIVE + NEW]
+
+
+def test_a_move_within_the_same_article_is_followed_at_the_new_address(tmp_path):
+    crawler = spider(tmp_path)
+    portal = "/xa-hoi/mot-hai-ba-bon-nam-sau.html"
+    first = crawler.request(f"{MIRROR}{portal}?categoryId=1")
+    [again] = list(crawler.parse(answer(first, 301, Location=f"{portal}?categoryId=2")))
+    assert again.url == f"{MIRROR}{portal}?categoryId=2" and again.dont_filter
+    assert again.meta["canonical"] == first.meta["canonical"]
+    assert crawler.state.is_pending(first.meta["canonical"])
+
+
+def test_what_a_page_leads_to_enters_the_frontier_as_the_page_leaves_it(tmp_path):
+    crawler = spider(tmp_path)
+    home = crawler.request(MIRROR + "/")
+    links = f'<a href="{NEW}">a</a><a href="/thoi-su">b</a>'.encode()
+    outputs = list(crawler.parse(answer(home, 200, b"<html><body>" + links + b"</body></html>")))
+    assert {r.url for r in outputs} == {MIRROR + NEW, MIRROR + "/thoi-su"}
+    assert {p.url for p in crawler.state.pending()} == {LIVE + NEW, LIVE + "/thoi-su"}
+
+
+def test_an_article_page_stays_in_the_frontier_until_its_text_is_written(tmp_path):
+    crawler = spider(tmp_path, REQUISITES_ENABLED=True)
+    article = crawler.request(MIRROR + NEW)
+    page = b'<html><body><img src="https://file1.dangcongsan.vn/a.jpg"></body></html>'
+    outputs = list(crawler.parse(answer(article, 200, page)))
+    assert [type(o).__name__ for o in outputs] == ["ArticlePage", "Request"]
+    pending = {p.url: p.kind for p in crawler.state.pending()}
+    assert pending == {LIVE + NEW: "article", "https://file1.dangcongsan.vn/a.jpg": "asset"}
+
+
+@pytest.mark.parametrize("status", [503, 429, 403])
+def test_a_fetch_that_failed_stays_in_the_frontier_for_the_next_run(tmp_path, status):
+    crawler = spider(tmp_path)
+    article = crawler.request(MIRROR + NEW)
+    assert list(crawler.parse(answer(article, status))) == []
+    assert crawler.state.is_pending(LIVE + NEW)
+    for error, still_pending in [(ConnectionRefusedError(), True), (IgnoreRequest(), False)]:
+        failure = Failure(error)
+        failure.request = article
+        crawler.fetch_failed(failure)  # the network failed; robots.txt forbids it
+        assert crawler.state.is_pending(LIVE + NEW) is still_pending

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from crawler import state as state_module
-from crawler.errors import DcsError
-from crawler.state import Capture, CrawlState, RevisitPolicy, StateError
+from crawler.errors import ArchiveWriteError, DcsError
+from crawler.state import Capture, CrawlState, RevisitPolicy, StateError, StateWriteError
 
 REPO = Path(__file__).resolve().parent.parent
 ARTICLE = "https://dangcongsan.vn/ha-noi--quang-ninh-thuc-day-hop-tac-post531379.html"
@@ -264,6 +264,31 @@ def test_a_failed_batch_leaves_nothing_behind(state):
             state.enqueue(ARTICLE, ARTICLE, "article")
             raise RuntimeError("boom")
     assert list(state.pending()) == [] and not state.seen(ARTICLE)
+
+
+def test_a_full_disk_is_a_write_error_and_the_store_stays_usable(state):
+    state.enqueue(ARTICLE, ARTICLE, "article")
+    pages = state.db.execute("PRAGMA page_count").fetchone()[0]
+    state.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "disk is full"
+    with pytest.raises(StateWriteError, match="disk is full") as raised:
+        with state.batch():
+            for i in range(2000):
+                url = f"https://dangcongsan.vn/a-b-c-d-post{i}.html"
+                state.enqueue(url, url, "article")
+    assert isinstance(raised.value, ArchiveWriteError)
+    assert not state.db.in_transaction
+    assert [p.url for p in state.pending()] == [ARTICLE]
+    state.done(ARTICLE)  # what needs no new page can still be written
+    assert list(state.pending()) == []
+
+
+def test_the_file_takes_its_mode_from_the_umask(tmp_path):
+    old = os.umask(0o007)
+    try:
+        CrawlState.open(tmp_path / "archive").close()
+    finally:
+        os.umask(old)
+    assert (tmp_path / "archive" / "state.sqlite3").stat().st_mode & 0o777 == 0o660
 
 
 # -- revisit policy ------------------------------------------------------------------------

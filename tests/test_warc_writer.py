@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import zlib
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from warcio.warcwriter import WARCWriter
 
 from crawler.errors import DcsError
 from crawler.warc import records
-from crawler.warc.writer import WarcWriter, recover, whole_records_end
+from crawler.warc.writer import WarcWriteError, WarcWriter, recover, whole_records_end
 
 BIN = Path(sys.executable).parent
 NAME = re.compile(r"^dcs-\d{17}-(\d{5})-[A-Za-z0-9.-]+\.warc\.gz$")
@@ -218,3 +220,44 @@ def test_recover_leaves_closed_files_alone(tmp_path):
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert recover(tmp_path) == [] and recover(tmp_path / "missing") == []
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@contextmanager
+def file_size_limit(limit: int):
+    """Writes past `limit` bytes fail as on a full disk (EFBIG; Python ignores SIGXFSZ), and
+    a write that crosses it is cut short there, as the operating system does."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+def test_a_group_that_cannot_be_written_whole_is_rolled_back(tmp_path):
+    writer = WarcWriter(tmp_path)
+    first = writer.write_all(exchange(1))
+    path = tmp_path / (first[0].filename + ".open")
+    size = path.stat().st_size
+    with file_size_limit(size + 500), pytest.raises(WarcWriteError, match="File too large"):
+        writer.write_all(exchange(2, size=5000))  # cut short half way
+    assert path.stat().st_size == size  # no half record
+    later = writer.write_all(exchange(3))  # room again: at the offsets it says
+    assert later[0].offset == size
+    writer.close()
+    final = tmp_path / first[0].filename
+    assert warcio_check(final).returncode == 0
+    found = {h["WARC-Record-ID"]: off for _, h, off in read_all(final)}
+    assert all(found[loc.record_id] == loc.offset for loc in first + later)
+
+
+def test_a_file_whose_warcinfo_cannot_be_written_is_removed(tmp_path):
+    writer = WarcWriter(tmp_path)
+    with file_size_limit(100), pytest.raises(WarcWriteError):
+        writer.write_all(exchange(1))
+    assert list(tmp_path.iterdir()) == []
+    location = writer.write_all(exchange(2))[0]
+    writer.close()
+    assert [kind for kind, _, _ in read_all(tmp_path / location.filename)] == [
+        "warcinfo", "response", "request",
+    ]  # fmt: skip

@@ -4,6 +4,12 @@ feeds, fetches each once, and hands its HTML to the text pipeline.
 What it decides is *what to fetch*: which URL is which (crawler.site), what an earlier run
 already archived (crawler.state), how deep to page a list. Recording the exchanges is the
 WARC middleware's job, writing text the pipeline's.
+
+Every request is entered in the durable frontier (crawler.state) before it is made, and
+leaves it once its answer is settled and what the answer led to (links, page requisites, an
+article's text) is in the frontier or the archive in turn. A crawl stopped at any moment
+(SIGTERM, SIGKILL, a full disk) is finished by the next run, which fetches exactly what is
+missing; a fetch that failed past its retries stays in the frontier for the next run too.
 """
 
 from __future__ import annotations
@@ -14,13 +20,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
 
 from crawler.pipelines import ArticlePage
 from crawler.site import Kind, Site
-from crawler.state import CrawlState, RevisitPolicy
+from crawler.state import CrawlState, Pending, RevisitPolicy, settled
 
 VIETNAM = timezone(timedelta(hours=7))
 LIST_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
@@ -32,6 +40,9 @@ START_PATHS = ("/", "/sitemap.xml", "/rss")
 # Requests of one page's requisites go first so that a replayed page is whole early on;
 # articles before lists so that a crawl stopped early has archived what it found.
 PRIORITY = {Kind.ASSET: 30, Kind.ARTICLE: 20, Kind.FEED: 10, Kind.SITEMAP: 10}
+# Pages crawled for their links (articles, lists and assets have requests of their own).
+PAGE_KINDS = frozenset({Kind.HOME, Kind.OTHER, Kind.FEED, Kind.SITEMAP})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class DangcongsanSpider(scrapy.Spider):
@@ -53,8 +64,11 @@ class DangcongsanSpider(scrapy.Spider):
         spider.list_max_pages = settings.getint("LIST_MAX_PAGES")
         spider.recent_sitemaps = settings.getint("INCREMENTAL_SITEMAP_CHILDREN")
         spider.revisit_policy = RevisitPolicy.parse(settings.get("REVISIT_POLICY"))
-        spider.seen_articles: set[str] = set()
-        spider.seen_pages: set[str] = set()
+        spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES")
+        # Canonical URLs settled in this crawl: requested, or found not worth fetching. Every
+        # page links the same menus, style sheets and scripts: settled here, they cost neither
+        # a question to the state nor a request for Scrapy's duplicate filter.
+        spider.seen: set[str] = set()
         spider.articles_requested = 0
         # Scrapy's offsite filter catches redirects away from the site; links never leave it.
         spider.allowed_domains = spider.site.fetch_hosts()
@@ -62,13 +76,12 @@ class DangcongsanSpider(scrapy.Spider):
 
     # -- where the crawl starts ---------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        # Articles found but not archived when an earlier run stopped (a crash, SIGKILL).
-        # By canonical URL, mapped onto this run's base URL (a mirror may have moved).
-        if not self.full:
-            for entry in self.state.pending():
-                request = self.request(entry.url)
-                if request is not None:
-                    yield request
+        # What earlier runs left in the frontier (stopped by SIGTERM, SIGKILL, a full disk; a
+        # fetch that failed). By canonical URL, mapped onto this run's base URL.
+        for entry in self.state.pending():
+            request = self.resume(entry)
+            if request is not None:
+                yield request
         # Known articles the revisit policy says to recheck, whether or not a page links them.
         if self.incremental:
             now = datetime.now(VIETNAM)
@@ -81,45 +94,65 @@ class DangcongsanSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
+    def resume(self, entry: Pending) -> scrapy.Request | None:
+        url = self.site.fetch_url(entry.url)
+        if url is None:
+            return None
+        if entry.kind == Kind.ASSET.value:
+            return self.asset_request(url, linked=entry.url)
+        if entry.kind in (Kind.LIST.value, Kind.TAG.value):
+            return self.list_request(url, page=list_page(url))
+        return self.request(url)
+
     # -- building requests --------------------------------------------------------------
     def request(self, url: str) -> scrapy.Request | None:
-        """A request for any page of the site, routed to the callback of its kind."""
+        """A request for a link to any page of the site, by the kind of page it is."""
         fetch_url = self.site.fetch_url(url)
         if fetch_url is None:
             return None
         kind = self.site.classify(fetch_url)
         if kind is Kind.ARTICLE:
             return self.article_request(fetch_url)
-        if not self.first_sight(fetch_url):
-            return None
         if kind in (Kind.LIST, Kind.TAG):
             return self.list_request(fetch_url, page=1)
-        callbacks = {
-            Kind.HOME: self.parse_page,
-            Kind.OTHER: self.parse_page,
-            Kind.FEED: self.parse_feed,
-            Kind.SITEMAP: self.parse_sitemap,
-        }
-        if kind not in callbacks:  # assets come only as requisites; search and offsite never
+        if kind not in PAGE_KINDS:  # assets come only as requisites; search and offsite never
             return None
+        canonical = self.site.canonical(fetch_url)
+        if canonical in self.seen:
+            return None
+        self.seen.add(canonical)
+        return self.fetch(fetch_url, kind, canonical, headers=self.revalidation(canonical))
+
+    def fetch(
+        self, url: str, kind: Kind, canonical: str, headers: dict | None = None, **meta
+    ) -> scrapy.Request:
+        """The request for a URL this crawl fetches, entered in the frontier first."""
+        priority = PRIORITY.get(kind, 0)
+        self.state.enqueue(canonical, url, kind, priority)
         return scrapy.Request(
-            fetch_url,
-            callback=callbacks[kind],
-            priority=PRIORITY.get(kind, 0),
-            **self.revalidation(fetch_url, kind),
+            url,
+            callback=self.parse,
+            errback=self.fetch_failed,
+            headers=headers,
+            priority=priority,
+            meta={
+                "kind": kind.value,
+                "canonical": canonical,
+                # Redirects and errors come to parse() too: it settles the frontier.
+                "dont_redirect": True,
+                "handle_httpstatus_all": True,
+                **meta,
+            },
         )
 
-    def revalidation(self, url: str, kind: Kind) -> dict:
-        """Request arguments that let an unchanged page come back as a bodiless 304 on an
-        incremental run: nothing new behind it, and the archive gets a small revisit record."""
-        meta = {"kind": kind.value, "handle_httpstatus_list": [304]}
-        if not self.incremental:
-            return {"meta": meta}
-        return {"meta": meta, "headers": self.state.conditional_headers(self.site.canonical(url))}
+    def revalidation(self, canonical: str) -> dict[str, str]:
+        """Headers that let an unchanged page come back as a bodiless 304 on an incremental
+        run: nothing new behind it, and the archive gets a small revisit record."""
+        return self.state.conditional_headers(canonical) if self.incremental else {}
 
     def article_request(self, url: str, lastmod: datetime | None = None) -> scrapy.Request | None:
         canonical = self.site.canonical(url)
-        if canonical in self.seen_articles:
+        if canonical in self.seen:
             return None
         headers = {}
         if self.incremental and self.state.is_archived(canonical):
@@ -129,25 +162,16 @@ class DangcongsanSpider(scrapy.Spider):
             if not self.state.due_for_revisit(
                 canonical, datetime.now(VIETNAM), self.revisit_policy
             ):
+                self.state.done(canonical)  # left pending by a run stopped after its text
                 return None
             headers = self.state.conditional_headers(canonical)
+        self.seen.add(canonical)
         if self.max_articles and self.articles_requested >= self.max_articles:
+            # Found, not fetched: the next run fetches it.
+            self.state.enqueue(canonical, url, Kind.ARTICLE, PRIORITY[Kind.ARTICLE])
             return None
-        self.seen_articles.add(canonical)
         self.articles_requested += 1
-        self.state.enqueue(canonical, url, Kind.ARTICLE.value)  # kept if already pending
-        return scrapy.Request(
-            url,
-            callback=self.parse_article,
-            errback=self.article_failed,
-            headers=headers,
-            priority=PRIORITY[Kind.ARTICLE],
-            meta={
-                "kind": Kind.ARTICLE.value,
-                "canonical": canonical,
-                "handle_httpstatus_list": [304],
-            },
-        )
+        return self.fetch(url, Kind.ARTICLE, canonical, headers=headers)
 
     def list_request(self, url: str, page: int) -> scrapy.Request | None:
         kind = self.site.classify(url)
@@ -159,9 +183,28 @@ class DangcongsanSpider(scrapy.Spider):
         if page > 1:
             query.append(("page", str(page)))
         page_url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
-        arguments = self.revalidation(page_url, kind)
-        arguments["meta"]["page"] = page
-        return scrapy.Request(page_url, callback=self.parse_list, **arguments)
+        canonical = self.site.canonical(page_url)
+        if canonical in self.seen:
+            return None
+        self.seen.add(canonical)
+        return self.fetch(
+            page_url, kind, canonical, headers=self.revalidation(canonical), page=page
+        )
+
+    def asset_request(self, url: str, linked: str) -> scrapy.Request | None:
+        """A page requisite. From a mirror it is archived under the URL it stands for, as
+        linked (an image under its CDN's name); once archived it is never fetched again."""
+        archive_url = self.site.archive_url(url, linked)
+        canonical = self.site.canonical(archive_url)
+        if canonical in self.seen:
+            return None
+        self.seen.add(canonical)
+        if self.incremental and not self.state.due_for_revisit(
+            canonical, datetime.now(VIETNAM), self.revisit_policy
+        ):
+            self.state.done(canonical)  # left pending by a run stopped after fetching it
+            return None
+        return self.fetch(url, Kind.ASSET, canonical, archive_url=archive_url)
 
     def requisite_requests(self, response: Response) -> Iterator[scrapy.Request]:
         """Images (lazy ones by data-src), style sheets and scripts of an article page."""
@@ -177,38 +220,11 @@ class DangcongsanSpider(scrapy.Spider):
             link = link.strip().split(" ")[0]
             if not link or link.startswith("data:"):
                 continue
-            # Relative to where the page stands for (a style sheet of the CDN names its
-            # images on the CDN), not to the mirror it was fetched from.
-            linked = urljoin(response.meta.get("archive_url") or response.url, link)
+            linked = linked_from(response, link)
             url = self.site.fetch_url(linked)
-            if url is not None and self.first_sight(url) and self.needs_fetch(url):
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse_asset,
-                    priority=PRIORITY[Kind.ASSET],
-                    # From a mirror, an image is archived under its CDN's URL, as linked.
-                    meta={
-                        "kind": Kind.ASSET.value,
-                        "archive_url": self.site.archive_url(url, linked),
-                    },
-                )
-
-    def first_sight(self, url: str) -> bool:
-        """Whether this page or asset comes up for the first time in this crawl. Every page
-        links the same menus, sidebars, style sheets and scripts: settle those here rather
-        than ask the state or build thousands of requests for Scrapy's duplicate filter."""
-        canonical = self.site.canonical(url)
-        if canonical in self.seen_pages:
-            return False
-        self.seen_pages.add(canonical)
-        return True
-
-    def needs_fetch(self, url: str) -> bool:
-        """Whether an incremental run must fetch this (an image archived once never is)."""
-        if not self.incremental:
-            return True
-        canonical = self.site.canonical(url)
-        return self.state.due_for_revisit(canonical, datetime.now(VIETNAM), self.revisit_policy)
+            request = None if url is None else self.asset_request(url, linked)
+            if request is not None:
+                yield request
 
     def follow_links(self, response: Response) -> Iterator[scrapy.Request]:
         for href in response.xpath("//a/@href").getall():
@@ -219,6 +235,66 @@ class DangcongsanSpider(scrapy.Spider):
                     yield request
 
     # -- callbacks ----------------------------------------------------------------------
+    def parse(self, response: Response, **kwargs) -> Iterator:
+        """Every answer comes here first: a redirect is followed as a link, anything else goes
+        to the callback of its kind. What the answer leads to enters the frontier, and the URL
+        leaves it if its answer is settled, in one transaction. Not yet settled: an article
+        page, until its text is written (see ArticleTextPipeline); a page that moved within
+        itself, until it is fetched from there."""
+        canonical = response.meta["canonical"]
+        if response.status in REDIRECTS and "Location" in response.headers:
+            outputs = self.follow_redirect(response)
+        else:
+            outputs = self.callback(Kind(response.meta["kind"]))(response)
+        with self.state.batch():
+            outputs = list(outputs)
+            if settled(response.status) and not any(
+                isinstance(output, ArticlePage)
+                or (isinstance(output, scrapy.Request) and output.meta["canonical"] == canonical)
+                for output in outputs
+            ):
+                self.state.done(canonical)
+        yield from outputs
+
+    def callback(self, kind: Kind):
+        callbacks = {
+            Kind.ARTICLE: self.parse_article,
+            Kind.LIST: self.parse_list,
+            Kind.TAG: self.parse_list,
+            Kind.FEED: self.parse_feed,
+            Kind.SITEMAP: self.parse_sitemap,
+            Kind.ASSET: self.parse_asset,
+        }
+        return callbacks.get(kind, self.parse_page)
+
+    def follow_redirect(self, response: Response) -> Iterator[scrapy.Request]:
+        """A redirect's target is a link like any other, checked against this crawl and the
+        state: an old URL of an article archived earlier costs its 301 and nothing more. Only
+        a move within the same identity (a query dropped) is fetched from the new address, up
+        to REDIRECT_MAX_TIMES hops."""
+        linked = linked_from(response, response.headers["Location"].decode("latin-1"))
+        url = self.site.fetch_url(linked)
+        if url is None:
+            return  # off the site: archived as a redirect, not followed
+        kind = Kind(response.meta["kind"])
+        archive_url = self.site.archive_url(url, linked)
+        if self.site.canonical(archive_url) == response.meta["canonical"]:
+            hops = response.meta.get("redirect_times", 0) + 1
+            if hops <= self.max_redirects:
+                meta = {**response.meta, "redirect_times": hops, "archive_url": archive_url}
+                yield response.request.replace(url=url, dont_filter=True, meta=meta)
+            return
+        request = self.asset_request(url, linked) if kind is Kind.ASSET else self.request(url)
+        if request is not None:
+            yield request
+
+    def fetch_failed(self, failure: Failure) -> None:
+        """A fetch that ended without an answer. Given up on purpose (robots.txt forbids it):
+        off the frontier. The network failing past the retries, or the archive unwritable:
+        left in it, for the next run."""
+        if failure.check(IgnoreRequest):
+            self.state.done(failure.request.meta["canonical"])
+
     def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
         if response.status == 200 and hasattr(response, "xpath"):
             yield from self.follow_links(response)
@@ -251,7 +327,6 @@ class DangcongsanSpider(scrapy.Spider):
         return bool(days) and max(days) < self.since
 
     def parse_article(self, response: Response) -> Iterator:
-        self.state.done(response.meta["canonical"])
         if response.status != 200 or not hasattr(response, "xpath"):
             return
         warc = response.meta.get("warc")
@@ -262,13 +337,11 @@ class DangcongsanSpider(scrapy.Spider):
             html=response.body,
             warc=warc,
         )
+        # In the frontier (parse) before the text is written: an article with a text has
+        # its requisites archived or pending, whenever the crawl stops.
         if self.requisites:
             yield from self.requisite_requests(response)
         yield from self.follow_links(response)
-
-    def article_failed(self, failure) -> None:
-        request = failure.request
-        self.state.done(request.meta["canonical"])
 
     def parse_asset(self, response: Response) -> Iterator[scrapy.Request]:
         """A style sheet's own requisites: the images and fonts its url(...) name."""
@@ -344,6 +417,18 @@ class DangcongsanSpider(scrapy.Spider):
         if url is None or lastmod is None:
             return False
         return self.state.changed_since_capture(self.site.canonical(url), lastmod)
+
+
+def linked_from(response: Response, link: str) -> str:
+    """A link of a response made absolute, relative to where the response stands for (a
+    style sheet of the CDN names its images on the CDN), not to the mirror it came from."""
+    return urljoin(response.meta.get("archive_url") or response.url, link)
+
+
+def list_page(url: str) -> int:
+    """The page number of a list URL (``?page=N``; 1 without one)."""
+    page = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
+    return int(page) if page.isdigit() and int(page) > 0 else 1
 
 
 def fetched_at(warc: dict | None) -> datetime:

@@ -25,8 +25,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
-from scrapy.utils.defer import deferred_from_coro
 
+from crawler.errors import ArchiveWriteError
+from crawler.failstop import stop_crawl
 from crawler.layout import Layout
 from crawler.site import LIVE_BASE_URL, Site
 from crawler.warc import records, wire
@@ -194,13 +195,9 @@ class WarcMiddleware:
         try:
             return self.writer.write_all(group)
         except WarcWriteError as exc:
-            # An archive with holes is worse than a stopped crawl: stop, and fail this request.
-            logger.critical("WARC writing failed, stopping the crawl: %s", exc)
-            stop = getattr(self.crawler, "stop_async", None)
-            if stop is not None:
-                deferred_from_coro(stop())
-            else:
-                self.crawler.stop()
+            # An archive with holes is worse than a stopped crawl: stop, and fail this request
+            # (the writer rolled the group back; the spider never sees an unarchived page).
+            stop_crawl(self.crawler, exc)
             raise
 
     def _stat(self, key: str) -> None:
@@ -246,7 +243,11 @@ class WarcMiddleware:
             length=info["length"],
             revisit=info["type"] == "revisit",
         )
-        state.record_capture(self._state_key(request), capture)
+        try:
+            state.record_capture(self._state_key(request), capture)
+        except ArchiveWriteError as exc:
+            stop_crawl(self.crawler, exc)
+            raise
 
 
 def _revisit_profile(

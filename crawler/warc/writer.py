@@ -3,8 +3,11 @@ rotation at a size limit, and recovery of files left open by a crash.
 
 A file is written as ``<name>.open`` and renamed to ``<name>`` when closed, so a finished
 file never changes and a name without ``.open`` is always whole. Every group of records is
-written and flushed at once, so after a crash the ``.open`` file is readable up to its last
-complete record; ``recover()`` cuts off whatever follows it and gives the file its name.
+written straight to the file (no buffer), so after a crash the ``.open`` file is readable up
+to its last complete record; ``recover()`` cuts off whatever follows it and gives the file its
+name. A group that cannot be written whole (a full disk) is rolled back: the file is cut back
+to where the group began, so it never holds half a record and the offsets handed out for the
+records that follow stay true.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any, BinaryIO
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 from warcio.warcwriter import WARCWriter as _WarcioWriter
 
-from crawler.errors import DcsError
+from crawler.errors import ArchiveWriteError
 from crawler.warc import records
 from crawler.warc.gzip_members import BadMember, gzip_members
 
@@ -31,7 +34,7 @@ WARC_SUFFIX = ".warc.gz"
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-class WarcWriteError(DcsError):
+class WarcWriteError(ArchiveWriteError):
     """A WARC file or directory cannot be written."""
 
 
@@ -124,16 +127,21 @@ class WarcWriter:
         return locations
 
     def close(self) -> str | None:
-        """Finish the open file (if any): flush, rename ``.open`` away; return its final name."""
+        """Finish the open file (if any): rename ``.open`` away; return its final name.
+
+        A file that holds no record besides its warcinfo (every write to it failed) is
+        removed instead."""
         if self._file is None:
             return None
         name, self._name = self._name, ""
         file, self._file = self._file, None
         try:
-            file.flush()
             if self.fsync:
                 os.fsync(file.fileno())
             file.close()
+            if not self._records:
+                (self.directory / (name + OPEN_SUFFIX)).unlink()
+                return None
             os.rename(self.directory / (name + OPEN_SUFFIX), self.directory / name)
             if self.fsync:
                 _fsync_directory(self.directory)
@@ -167,7 +175,8 @@ class WarcWriter:
             if (self.directory / name).exists():
                 continue
             try:
-                self._file = open(path, "xb")  # stays open across writes
+                # Unbuffered: what write() accepted is in the file, and a rollback can cut it.
+                self._file = open(path, "xb", buffering=0)  # stays open across writes
             except FileExistsError:
                 continue
             except OSError as exc:
@@ -176,18 +185,36 @@ class WarcWriter:
         self._name = name
         self._size = 0
         self._records = 0
-        self._write(self._member(records.warcinfo_record(name, self.warcinfo_fields)))
+        try:
+            self._write(self._member(records.warcinfo_record(name, self.warcinfo_fields)))
+        except WarcWriteError:
+            self.close()  # no file without its warcinfo: the next write starts a new one
+            raise
 
     def _write(self, data: bytes) -> None:
+        """Append data whole, or leave the file as it was (see the module docstring)."""
         assert self._file is not None
         try:
-            self._file.write(data)
-            self._file.flush()
+            view = memoryview(data)
+            while view:
+                view = view[self._file.write(view) :]
             if self.fsync:
                 os.fsync(self._file.fileno())
         except OSError as exc:
+            self._roll_back()
             raise WarcWriteError(f"cannot write WARC file {self._name}: {_why(exc)}") from exc
         self._size += len(data)
+
+    def _roll_back(self) -> None:
+        """Cut the open file back to its last whole write; when even that fails, leave it
+        ``.open`` for recovery to cut and go on in a new file."""
+        assert self._file is not None
+        try:
+            self._file.truncate(self._size)
+            self._file.seek(self._size)
+        except OSError:
+            self._file.close()
+            self._file, self._name = None, ""
 
 
 def _why(exc: OSError) -> str:

@@ -69,8 +69,9 @@ def parse_setting(pair: str, settings: Settings) -> tuple[str, str]:
 def check_writable(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
-            pass
+        with tempfile.TemporaryFile(dir=out_dir) as probe:
+            probe.write(b"\n")  # a full disk fails here, not half way into the crawl
+            probe.flush()
     except OSError as exc:
         raise DcsError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
 
@@ -137,8 +138,11 @@ def run_crawl(options: CrawlOptions) -> Path | None:
     with OutputLock(options.out_dir):
         process = CrawlerProcess(settings)
         crawler = process.create_crawler("dangcongsan")
-        process.crawl(crawler)
+        failures: list = []
+        process.crawl(crawler).addErrback(failures.append)
         process.start()
+        if failures:  # the crawl could not start (its components raise while being built)
+            failures[0].raiseException()
         stats = crawler.stats.get_stats()
     report = stats.get("dcs/report_path") or f"report {stats.get('dcs/report_error')}"
     if stats.get(WRITE_ERROR):

@@ -73,8 +73,14 @@ class OutputLock:
             "started": datetime.now().astimezone().isoformat(sep=" ", timespec="seconds"),
             "argv": sys.argv,
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info, ensure_ascii=False) + "\n").encode("utf-8"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(info, ensure_ascii=False) + "\n").encode("utf-8"), 0)
+        except OSError as exc:  # a full disk: nothing could be archived either
+            os.close(fd)
+            raise DcsError(
+                f"cannot write to output folder {self.out_dir}: {exc.strerror or exc}"
+            ) from None
         self._fd = fd
 
     def release(self) -> None:

@@ -63,7 +63,7 @@ class ArticleTextPipeline:
         except OSError as exc:  # a full disk: crawler.failstop stops the crawl
             where = exc.filename or self.text_root
             raise ArchiveWriteError(
-                f"cannot write text file {where}: {exc.strerror or exc}"
+                f"cannot write the text of {item.canonical} in {where}: {exc.strerror or exc}"
             ) from exc
         writer = getattr(self.crawler, "warc_writer", None)
         if writer is not None and item.warc:

@@ -271,6 +271,9 @@ class CrawlState:
             # Fold the WAL into the file every 1 MB, not 4: less disk held by the state store.
             db.execute("PRAGMA wal_autocheckpoint = 256")
             cls._migrate(db, path)
+        except sqlite3.OperationalError as exc:  # a full disk, an I/O error, read-only
+            db.close()
+            raise StateWriteError(f"cannot write the state store {path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             db.close()
             raise StateError(f"{path} is not a usable dcs state store: {exc}") from None
@@ -296,7 +299,8 @@ class CrawlState:
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite may have rolled back already (a full disk)
+                db.execute("ROLLBACK")
             raise
 
     @classmethod

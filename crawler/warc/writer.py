@@ -201,8 +201,9 @@ class WarcWriter:
             if self.fsync:
                 os.fsync(self._file.fileno())
         except OSError as exc:
+            path = self.directory / self._name
             self._roll_back()
-            raise WarcWriteError(f"cannot write WARC file {self._name}: {_why(exc)}") from exc
+            raise WarcWriteError(f"cannot write WARC file {path}: {_why(exc)}") from exc
         self._size += len(data)
 
     def _roll_back(self) -> None:

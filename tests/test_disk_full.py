@@ -94,3 +94,20 @@ def test_a_full_disk_stops_the_crawl_and_the_next_run_completes_it(small_disk):
         second_run = server.log
     assert_complete(site, out)
     assert fetched_in_full(second_run, first_run) == []
+
+
+@pytest.mark.parametrize("free", [0, 16 * 1024, 64 * 1024])
+def test_a_disk_full_from_the_start_is_a_one_line_error(small_disk, free):
+    where, _, fault = small_disk
+    if fault:  # no tmpfs: the limit stands for the room left
+        fault = {"preexec_fn": lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (free, free))}
+    else:
+        room = os.statvfs(where)
+        (where / "filler").write_bytes(b"\0" * (room.f_bavail * room.f_frsize - free))
+    with ReplicaServer(ReplicaSite(seed=3, per_generation=3)) as server:
+        result = dcs("crawl", "--out", str(where / "archive"), "--base-url", server.base_url,
+                     *LOCAL, **fault)  # fmt: skip
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dcs: error: "), result.stderr[-3000:]
+    assert "cannot write" in lines[0]

@@ -9,10 +9,9 @@ import subprocess
 
 from crawl_support import (
     archived_articles,
-    assert_complete,
+    assert_next_run_completes,
     crawl,
     crawl_until,
-    fetched_in_full,
     pending,
     warcs_are_valid,
 )
@@ -34,13 +33,8 @@ def test_a_crawl_stopped_with_sigterm_is_completed_by_the_next_run(tmp_path):
         report = json.loads(next((out / "reports").glob("crawl-*.json")).read_text())
         assert report["finish_reason"] == "shutdown"
         assert report["pending"] == pending(out) > 0
-        first_run = archived_articles(out)
-        assert 10 <= len(first_run) < len(site.articles)
-        server.clear_log()
-        crawl(server.base_url, out)
-        second_run = server.log
-    assert_complete(site, out)
-    assert fetched_in_full(second_run, first_run) == []
+        assert 10 <= len(archived_articles(out)) < len(site.articles)
+        assert_next_run_completes(site, server, out)
 
 
 def test_a_crawl_killed_with_sigkill_is_completed_by_the_next_run(tmp_path):
@@ -51,14 +45,10 @@ def test_a_crawl_killed_with_sigkill_is_completed_by_the_next_run(tmp_path):
         victim.send_signal(signal.SIGKILL)
         victim.wait()
     assert list((out / "warc").glob("*.open")), "killed while writing"
-    first_run = archived_articles(out)
-    assert first_run
+    assert archived_articles(out)
     # Resumed against the same site on another port: the frontier is kept by canonical URL.
     with ReplicaServer(site) as server:
-        crawl(server.base_url, out)
-        second_run = server.log
-    assert_complete(site, out)
-    assert fetched_in_full(second_run, first_run) == []
+        assert_next_run_completes(site, server, out)
 
 
 def test_old_urls_of_archived_articles_cost_their_redirect_only(tmp_path):
@@ -66,11 +56,5 @@ def test_old_urls_of_archived_articles_cost_their_redirect_only(tmp_path):
     out = tmp_path / "archive"
     with ReplicaServer(site) as server:
         crawl(server.base_url, out, "--max-articles", "15")
-        first_run = archived_articles(out)
-        server.clear_log()
-        crawl(server.base_url, out)
-        second_run = server.log
-    moved = [e for e in second_run if e.status == 301]
-    assert moved, "the second run met old URLs"
-    assert_complete(site, out)
-    assert fetched_in_full(second_run, first_run) == []
+        assert_next_run_completes(site, server, out)
+        assert [e for e in server.log if e.status == 301], "the second run met old URLs"

@@ -95,6 +95,8 @@ class DangcongsanSpider(scrapy.Spider):
                 yield request
 
     def resume(self, entry: Pending) -> scrapy.Request | None:
+        """The request for a frontier entry an earlier run left, decided again as if found
+        now (an article archived since is not fetched); a list page keeps its number."""
         url = self.site.fetch_url(entry.url)
         if url is None:
             return None
@@ -245,7 +247,7 @@ class DangcongsanSpider(scrapy.Spider):
         if response.status in REDIRECTS and "Location" in response.headers:
             outputs = self.follow_redirect(response)
         else:
-            outputs = self.callback(Kind(response.meta["kind"]))(response)
+            outputs = self.callback_for(Kind(response.meta["kind"]))(response)
         with self.state.batch():
             outputs = list(outputs)
             if settled(response.status) and not any(
@@ -256,7 +258,7 @@ class DangcongsanSpider(scrapy.Spider):
                 self.state.done(canonical)
         yield from outputs
 
-    def callback(self, kind: Kind):
+    def callback_for(self, kind: Kind):
         callbacks = {
             Kind.ARTICLE: self.parse_article,
             Kind.LIST: self.parse_list,

@@ -26,6 +26,8 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from crawler.errors import ArchiveWriteError
+from crawler.failstop import stop_crawl
 from crawler.pipelines import ArticlePage
 from crawler.site import Kind, Site
 from crawler.state import CrawlState, Pending, RevisitPolicy, settled
@@ -76,6 +78,13 @@ class DangcongsanSpider(scrapy.Spider):
 
     # -- where the crawl starts ---------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        try:
+            for request in self.first_requests():
+                yield request
+        except ArchiveWriteError as exc:  # Scrapy would log it and crawl on without them
+            stop_crawl(self.crawler, exc)
+
+    def first_requests(self) -> Iterator[scrapy.Request]:
         # What earlier runs left in the frontier (stopped by SIGTERM, SIGKILL, a full disk; a
         # fetch that failed). By canonical URL, mapped onto this run's base URL.
         for entry in self.state.pending():

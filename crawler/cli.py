@@ -116,7 +116,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     with OutputLock(args.out):  # it writes the text files a crawl writes
         summary = reextract(args.inputs, Layout.of(args.out).text_dir, workers=args.workers)
     print(summary)
-    return 0 if summary.ok else 1
+    return report_damaged(summary.damaged, "its whole records were extracted")
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -128,13 +128,15 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     result = build_index(args.out, on_file=progress if sys.stderr.isatty() else None)
     print(index_summary(result))
-    return report_damaged(result.problems, "records before the damage are indexed")
+    return report_damaged(result.problems, "its whole records are indexed")
 
 
 def report_damaged(problems: list[str], consequence: str) -> int:
     """One `dcs: error:` line per damaged WARC file; exit status 1 if there was any."""
-    for problem in problems:
-        print(f"dcs: error: damaged WARC file {problem}; {consequence}", file=sys.stderr)
+    from crawler.replay.report import damage_lines
+
+    for line in damage_lines(problems, consequence):
+        print(line, file=sys.stderr)
     return 1 if problems else 0
 
 
@@ -142,18 +144,20 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.replay_command == "serve":
         from crawler.replay.serve import serve
 
-        serve(args.out, host=args.host, port=args.port)
-        return 0
+        problems = serve(args.out, host=args.host, port=args.port)
+        return 1 if problems else 0
     from crawler.replay.show import find_captures, show
 
     if args.replay_command == "list":
+        from crawler.replay.index import known_problems
         from crawler.replay.report import capture_lines
 
         captures = find_captures(args.out, args.target)
         if not captures:
             raise DcsError(f"no capture of {args.target} in {args.out}")
         print("\n".join(capture_lines(captures)))
-        return 0
+        # The list may lack captures that lay in damaged bytes.
+        return report_damaged(known_problems(args.out), "captures in its damaged bytes are not listed")
     part = "html" if args.html else "headers" if args.headers else "text"
     sys.stdout.buffer.write(show(args.out, args.target, at=args.at, part=part))
     return 0
@@ -165,7 +169,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     result = export_wacz(args.out, args.wacz, since=args.since)
     print(export_summary(result))
-    return report_damaged(result.problems, f"left out of {result.path.name}")
+    return report_damaged(result.problems, f"its whole records are in {result.path.name}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

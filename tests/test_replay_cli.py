@@ -206,13 +206,17 @@ def test_a_corrupt_warc_is_one_line_and_the_rest_still_works(archive_copy, tmp_p
     index = dcs("index", *out_args(archive_copy))
     export = dcs("export", "wacz", str(tmp_path / "a.wacz"), *out_args(archive_copy))
     show = dcs("replay", "show", *out_args(archive_copy), archive_copy.seed_id)
+    listing = dcs("replay", "list", *out_args(archive_copy), archive_copy.seed_id)
 
-    for run in (index, export):
+    damaged = f"dcs: error: damaged WARC file {junk.name}: bytes 0-{100 * 11 - 1} (not gzip"
+    for run in (index, export, listing):
         line = one_line_error(run)
-        assert line.startswith(f"dcs: error: damaged WARC file {junk.name}: not gzip"), line
+        assert line.startswith(damaged), line
         assert run.returncode == 1
     assert f"from {len(archive_copy.warcs) + 1} WARC files" in index.stdout
     assert f"{len(archive_copy.warcs)} WARC files" in export.stdout
+    assert archive_copy.seed_url in listing.stdout
+    # The capture shown was read whole: nothing it printed was skipped.
     assert show.returncode == 0 and show.stdout == archive_copy.seed_text
 
 

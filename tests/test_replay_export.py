@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import uuid
@@ -134,22 +135,69 @@ def test_since_after_every_capture_is_a_one_line_error(small_archive, tmp_path):
     assert not (tmp_path / "x.wacz").exists() and not (tmp_path / "x.wacz.part").exists()
 
 
-def test_damaged_warcs_are_left_out_and_reported(archive_copy, tmp_path):
+def flip_64_bytes(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes(b ^ 0xFF for b in data[at : at + 64]) + data[at + 64 :]
+
+
+def packed_records(wacz: Path) -> list[tuple[str, str]]:
+    """(URL of the index line, WARC-Target-URI of the record at its offset) for every line
+    of the WACZ's index, read from the WARCs inside it."""
+    pairs = []
+    with zipfile.ZipFile(wacz) as zf:
+        for line in zf.read("indexes/index.cdx").decode().splitlines():
+            fields = json.loads(line.split(" ", 2)[2])
+            for where in (fields, fields.get("revisit")):
+                if where:
+                    with zf.open("archive/" + where["filename"]) as warc:
+                        warc.seek(int(where["offset"]))
+                        record = next(iter(ArchiveIterator(warc)))
+                    pairs.append((fields["url"], record.rec_headers.get_header("WARC-Target-URI")))
+    return pairs
+
+
+def test_damaged_warcs_go_in_with_their_whole_records(archive_copy, tmp_path):
     warc = archive_copy.out_dir / "warc"
+    first = warc / archive_copy.warcs[0]  # the first crawl's file
+    data = first.read_bytes()
+    before = {c.url for c in archive_copy.captures if c.filename == first.name}
     junk = warc / "dcs-20200101000000000-00000-junk.warc.gz"
     junk.write_bytes(b"not a warc\n" * 100)
-    first = warc / archive_copy.warcs[0]  # the first crawl's file
     cut = warc / "dcs-20200101000000000-00001-cut.warc.gz"
-    cut.write_bytes(first.read_bytes()[: first.stat().st_size // 2])
+    cut.write_bytes(data[: len(data) // 2])
+    first.write_bytes(data + random.Random(5).randbytes(5000))  # 5 KB of garbage appended
+    in_first = [c for c in archive_copy.captures if c.filename == first.name]
+    hit = min(in_first, key=lambda c: abs(c.offset - len(data) // 2))  # a capture mid-file
+    flipped = warc / "dcs-20200101000000000-00002-flip.warc.gz"
+    flipped.write_bytes(flip_64_bytes(data, hit.offset + hit.length // 2 - 32))
     out = tmp_path / "archive.wacz"
 
     result = export_wacz(archive_copy.out_dir, out)
 
-    assert junk.name not in result.warcs and cut.name not in result.warcs
-    assert result.warcs == archive_copy.warcs
-    assert sorted(p.split(":", 1)[0] for p in result.problems) == [junk.name, cut.name]
+    assert junk.name not in result.warcs  # nothing whole in it
+    assert result.warcs == sorted([cut.name, flipped.name, *archive_copy.warcs])
+    assert sorted(p.split(":", 1)[0] for p in result.problems) == sorted(
+        [junk.name, cut.name, first.name, flipped.name]
+    )
     run = validate(out)
     assert run.returncode == 0, run.stdout + run.stderr
+    pairs = packed_records(out)
+    assert all(line_url == record_url for line_url, record_url in pairs)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.getinfo("archive/" + first.name).file_size == len(data)  # the garbage cut off
+        packed = zf.read("indexes/index.cdx").decode()
+    urls = {
+        json.loads(line.split(" ", 2)[2])["url"]: json.loads(line.split(" ", 2)[2])["filename"]
+        for line in packed.splitlines()
+    }
+    assert before <= urls.keys()
+    # Every capture of the flipped copy but the one the flip hit, the later ones moved up.
+    in_flipped = sorted(
+        int(fields["offset"])
+        for fields in (json.loads(line.split(" ", 2)[2]) for line in packed.splitlines())
+        if fields["filename"] == flipped.name
+    )
+    moved = [c.offset - hit.length * (c.offset > hit.offset) for c in in_first if c is not hit]
+    assert in_flipped == sorted(moved)
 
 
 def test_bad_output_paths_are_one_line_errors(small_archive, tmp_path):

@@ -144,5 +144,5 @@ def test_a_corrupt_warc_is_reported_and_the_rest_served(archive_copy, tmp_path):
         assert status == 200 and archive_copy.seed_first_paragraph in unescape(body.decode())
     finally:
         server.stop()
-    warnings = [line for line in log.read_text().splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1 and "junk.warc.gz" in warnings[0]
+    damaged = [line for line in log.read_text().splitlines() if "damaged WARC file" in line]
+    assert len(damaged) == 1 and damaged[0].startswith("dcs: error: ") and "junk" in damaged[0]

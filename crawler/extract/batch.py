@@ -31,6 +31,7 @@ from crawler.extract.article import GENERIC
 from crawler.extract.extractor import extract
 from crawler.extract.output import article_dir, write_article
 from crawler.site import Kind, Site
+from crawler.warc.gzip_members import survey
 
 WARC_SUFFIXES = (".warc.gz", ".warc")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -68,6 +69,7 @@ class Summary:
     failed: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     skipped: dict[str, int] = field(default_factory=dict)  # revisit, status, not-html, ...
+    damaged: list[str] = field(default_factory=list)  # "FILE: bytes A-B (why)", one per file
     warc_files: int = 0
 
     def __str__(self) -> str:
@@ -77,15 +79,12 @@ class Summary:
             f" {self.no_body} without body text, {self.generic} by the generic extractor",
         ]
         lines += [f"failed: {url}: {reason}" for url, reason in self.failures]
-        lines += [
-            f"skipped: {n} {why}" for why, n in self.skipped.items() if why.startswith("unreadable")
-        ]
         return "\n".join(lines)
 
     @property
     def ok(self) -> bool:
-        """Every WARC file could be read."""
-        return not any(why.startswith("unreadable") for why in self.skipped)
+        """Every WARC file could be read whole."""
+        return not self.damaged
 
 
 def find_warcs(inputs: Iterable[Path]) -> list[Path]:
@@ -135,35 +134,48 @@ def _skip_reason(record: Any, url: str) -> str | None:
     return None
 
 
-def index_warc(path: str) -> tuple[list[Capture], Counter]:
-    """The article responses of one WARC file, and counts of the records passed over."""
+def index_warc(path: str) -> tuple[list[Capture], Counter, str | None]:
+    """The article responses of one WARC file, counts of the records passed over, and what
+    is damaged in the file (the records around the damage are read)."""
     captures: list[Capture] = []
     skipped: Counter = Counter()
+    problems: list[str] = []
     try:
-        with open(path, "rb") as handle:
-            records = ArchiveIterator(handle)
-            for record in records:
-                if record.rec_type in ("request", "warcinfo", "metadata"):
-                    continue  # the crawl's own records: not counted
-                url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>")
-                reason = _skip_reason(record, url)
-                records.read_to_end(record)  # sets the record's offset and length
-                if reason:
-                    skipped[reason] += 1
-                    continue
-                captures.append(
-                    Capture(
-                        date=_warc_date(record.rec_headers.get_header("WARC-Date")),
-                        path=path,
-                        offset=records.get_record_offset(),
-                        length=records.get_record_length(),
-                        url=url,
-                        record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
-                    )
-                )
-    except Exception as exc:  # a damaged file: report it, keep the others
-        skipped[f"unreadable WARC ({type(exc).__name__})"] += 1
-    return captures, skipped
+        found = survey(path)
+        problems += [str(stretch) for stretch in found.damage]
+        for span in found.spans():
+            records = ArchiveIterator(span)
+            try:
+                for record in records:
+                    capture = _capture(records, record, path, skipped)
+                    if capture is not None:
+                        captures.append(capture)
+            except Exception as exc:  # a whole gzip member warcio cannot parse: keep the rest
+                problems.append(f"unreadable WARC record before offset {span.tell()} ({exc})")
+    except OSError as exc:
+        problems.append(f"cannot read it: {exc.strerror or exc}")
+    problem = "; ".join(" ".join(line.split()) for line in problems) or None
+    return captures, skipped, problem
+
+
+def _capture(records: ArchiveIterator, record: Any, path: str, skipped: Counter) -> Capture | None:
+    """The article response a record is, or None (counted in ``skipped`` by why)."""
+    if record.rec_type in ("request", "warcinfo", "metadata"):
+        return None  # the crawl's own records: not counted
+    url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip("<>")
+    reason = _skip_reason(record, url)
+    records.read_to_end(record)  # sets the record's offset and length
+    if reason:
+        skipped[reason] += 1
+        return None
+    return Capture(
+        date=_warc_date(record.rec_headers.get_header("WARC-Date")),
+        path=path,
+        offset=records.get_record_offset(),
+        length=records.get_record_length(),
+        url=url,
+        record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
+    )
 
 
 # -- pass 2: extract -----------------------------------------------------------------------
@@ -288,9 +300,13 @@ def reextract(
         with tqdm(
             total=len(warcs), desc="index", unit="warc", disable=not progress, file=sys.stderr
         ) as b:
-            for found, passed in runner.map(index_warc, [str(p) for p in warcs]):
+            for path, (found, passed, problem) in zip(
+                warcs, runner.map(index_warc, [str(p) for p in warcs]), strict=True
+            ):
                 captures += found
                 skipped.update(passed)
+                if problem:
+                    summary.damaged.append(f"{path}: {problem}")
                 b.update()
         captures.sort()
         summary.records = len(captures)

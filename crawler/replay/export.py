@@ -37,6 +37,7 @@ from crawler.replay.index import (
 )
 from crawler.replay.sidecars import iter_sidecars
 from crawler.site import Kind, Site
+from crawler.warc.gzip_members import Survey
 
 WACZ_VERSION = "1.1.1"
 CHUNK = 1 << 20
@@ -52,7 +53,7 @@ class ExportResult:
     pages_with_text: int = 0
     index_lines: int = 0
     bytes: int = 0
-    problems: list[str] = field(default_factory=list)  # damaged WARCs, left out
+    problems: list[str] = field(default_factory=list)  # damaged WARCs: whole records packed
 
 
 def export_wacz(
@@ -69,9 +70,14 @@ def export_wacz(
         raise DcsError(f"folder {dest.parent} does not exist")
 
     indexed = build_index(out)
-    # Damaged files stay out whole: WACZ validators read every .warc.gz to its end.
-    damaged = {problem.split(":", 1)[0] for problem in indexed.problems}
-    files = [path for path in warc_files(out) if path.name not in damaged]
+    files = warc_files(out)
+    # A damaged file goes in without its damaged bytes (WACZ validators and replay read
+    # every .warc.gz to its end): its index lines move by the bytes cut out before them.
+    cut = {
+        path.name: Survey(path, path.stat().st_size, tuple(indexed.damage[path.name]))
+        for path in files
+        if path.name in indexed.damage
+    }
     chosen = _select(out, [p.name for p in files], since)
     if not chosen:
         when = f" since {since.isoformat()}" if since else ""
@@ -84,9 +90,9 @@ def export_wacz(
         with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
             for path in files:
                 if path.name in chosen:
-                    resources.append(_add_file(zf, path, "archive/" + path.name))
+                    resources.append(_add_file(zf, path, "archive/" + path.name, cut.get(path.name)))
                     result.warcs.append(path.name)
-            index_entry, result.index_lines = _add_index(zf, out, chosen)
+            index_entry, result.index_lines = _add_index(zf, out, chosen, cut)
             resources.append(index_entry)
             pages_entry, result.pages, result.pages_with_text = _add_pages(zf, out, chosen)
             resources.append(pages_entry)
@@ -156,17 +162,21 @@ def _resource(name: str, writer: _HashingWriter) -> dict:
     }
 
 
-def _add_file(zf: zipfile.ZipFile, path: Path, name: str) -> dict:
-    """Copy a WARC into the zip uncompressed (replay reads records by range), hashing it."""
+def _add_file(zf: zipfile.ZipFile, path: Path, name: str, cut: Survey | None = None) -> dict:
+    """Copy a WARC into the zip uncompressed (replay reads records by range), hashing it;
+    a damaged one without its damaged stretches."""
     info = zipfile.ZipInfo.from_file(path, name)
     info.compress_type = zipfile.ZIP_STORED
-    with open(path, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+    with zf.open(info, "w", force_zip64=True) as dst:
         writer = _HashingWriter(dst)
-        shutil.copyfileobj(src, writer, CHUNK)
+        for span in (cut or Survey(path, path.stat().st_size)).spans():
+            shutil.copyfileobj(span, writer, CHUNK)
     return _resource(name, writer)
 
 
-def _add_index(zf: zipfile.ZipFile, out: Path, chosen: set[str]) -> tuple[dict, int]:
+def _add_index(
+    zf: zipfile.ZipFile, out: Path, chosen: set[str], cut: dict[str, Survey]
+) -> tuple[dict, int]:
     """The merged CDXJ index, restricted to the packed WARCs (still sorted)."""
     name = "indexes/index.cdx"
     count = 0
@@ -174,9 +184,21 @@ def _add_index(zf: zipfile.ZipFile, out: Path, chosen: set[str]) -> tuple[dict, 
         writer = _HashingWriter(dst)
         for key, ts, fields in iter_index(out):
             if fields.get("filename") in chosen:
-                writer.write(format_line(key, ts, fields).encode())
+                writer.write(format_line(key, ts, _moved(fields, cut)).encode())
                 count += 1
     return _resource(name, writer), count
+
+
+def _moved(fields: dict, cut: dict[str, Survey]) -> dict:
+    """An index line's offsets in the packed files (a 304's line names two records)."""
+    moved = dict(fields)
+    if isinstance(moved.get("revisit"), dict):
+        moved["revisit"] = dict(moved["revisit"])
+    for where in (moved, moved.get("revisit")):
+        if isinstance(where, dict) and where.get("filename") in cut and "offset" in where:
+            offset = int(where["offset"])
+            where["offset"] = str(offset - cut[where["filename"]].removed_before(offset))
+    return moved
 
 
 def _add_pages(zf: zipfile.ZipFile, out: Path, chosen: set[str]) -> tuple[dict, int, int]:

@@ -3,7 +3,7 @@
 Layout under DIR/index/:
 - parts/<warc file name>.cdxj   sorted index of one WARC file (cdxj-indexer's lines)
 - manifest.json                 size + mtime of each WARC when its part was made, and the
-                                problem found while reading it, if any
+                                damaged byte ranges and problems found while reading it
 - index.cdxj                    all parts merged (sorted, SURT keys): pywb's index
 
 Only new or changed WARC files are read again; the merge streams the sorted parts.
@@ -23,7 +23,7 @@ from cdxj_indexer.main import CDXJIndexer
 
 from crawler.errors import DcsError
 from crawler.layout import Layout
-from crawler.warc.gzip_members import BadMember, gzip_members
+from crawler.warc.gzip_members import Damage, survey
 
 PARTS_DIR = "parts"
 MANIFEST = "manifest.json"
@@ -33,7 +33,7 @@ INDEX_FILE = "index.cdxj"
 INDEXED_RECORDS = "response,revisit,resource"
 # The "mime" of a revisit record's line (cdxj-indexer's, as pywb expects).
 REVISIT_MIME = "warc/revisit"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 # sha1 (base32) of an empty payload: a 304 carrying it names no payload to match.
 EMPTY_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
 # What a 304 line takes from the capture it confirmed (its own values go under "revisit").
@@ -48,7 +48,8 @@ class IndexResult:
     indexed: list[str] = field(default_factory=list)  # WARC files read this time
     reused: list[str] = field(default_factory=list)  # unchanged since the last build
     removed: list[str] = field(default_factory=list)  # gone from DIR/warc since then
-    problems: list[str] = field(default_factory=list)  # one line per unreadable WARC
+    problems: list[str] = field(default_factory=list)  # one line per damaged WARC file
+    damage: dict[str, list[Damage]] = field(default_factory=dict)  # its stretches, by file
     entries: int = 0  # lines in index.cdxj
 
     @property
@@ -112,20 +113,23 @@ def _build(out: Path, on_file: Callable[[str], None] | None) -> IndexResult:
             and part_path(out, path.name).exists()
         ):
             result.reused.append(path.name)
-            problem = known.get("problem")
         else:
             if on_file is not None:
                 on_file(path.name)
-            entries, problem = _index_one(path, part_path(out, path.name))
-            manifest[path.name] = {
+            entries, damage, problem = _index_one(path, part_path(out, path.name))
+            manifest[path.name] = known = {
                 "size": st.st_size,
                 "mtime_ns": st.st_mtime_ns,
                 "entries": entries,
+                "damage": [[d.offset, d.length, d.why] for d in damage],
                 "problem": problem,
             }
             result.indexed.append(path.name)
-        if problem:
-            result.problems.append(f"{path.name}: {problem}")
+        damage = [Damage(*stretch) for stretch in known.get("damage") or []]
+        if damage:
+            result.damage[path.name] = damage
+        if damage or known.get("problem"):
+            result.problems.append(f"{path.name}: {describe(damage, known.get('problem'))}")
 
     if result.changed or not result.index_path.exists():
         result.entries = _merge([part_path(out, p.name) for p in files], result.index_path)
@@ -134,6 +138,16 @@ def _build(out: Path, on_file: Callable[[str], None] | None) -> IndexResult:
     else:
         result.entries = sum(int(m.get("entries") or 0) for m in manifest.values())
     return result
+
+
+def known_problems(out_dir: str | os.PathLike) -> list[str]:
+    """The damaged WARC files as the last build of the index found them, one line each."""
+    manifest = _load_manifest(Layout.of(out_dir).index_dir / MANIFEST)
+    return [
+        f"{name}: {describe([Damage(*s) for s in known.get('damage') or []], known.get('problem'))}"
+        for name, known in sorted(manifest.items())
+        if known.get("damage") or known.get("problem")
+    ]
 
 
 def iter_index(out_dir: str | os.PathLike) -> Iterator[tuple[str, str, dict]]:
@@ -166,50 +180,33 @@ def format_line(key: str, timestamp: str, fields: dict) -> str:
     return f"{key} {timestamp} {json.dumps(fields)}\n"
 
 
-def _index_one(path: Path, part: Path) -> tuple[int, str | None]:
-    """Index one WARC into its sorted part file; what could be read is kept even on error."""
+def _index_one(path: Path, part: Path) -> tuple[int, list[Damage], str | None]:
+    """Index one WARC into its sorted part file: every whole record, the damaged stretches
+    of the file stepped over. Returns (lines, damaged stretches, other problem)."""
     tmp = _tmp_beside(part)
+    found = survey(path)
     problem = None
     with open(tmp, "w", encoding="utf-8") as fh:
-        indexer = CDXJIndexer(fh, [str(path)], records=INDEXED_RECORDS)
-        try:
-            indexer.process_all()
-        except Exception as exc:  # a corrupt or truncated file: report it, keep the rest
-            problem = f"unreadable after the last good record ({_one_line(exc)})"
-    # warcio stops quietly at a gzip member cut short: walk the members to be sure.
-    bad_offset, gzip_problem = (
-        check_gzip_members(path) if path.name.endswith(".gz") else (None, None)
-    )
-    problem = gzip_problem or problem
+        indexer = CDXJIndexer(fh, [], records=INDEXED_RECORDS, filename=path.name)
+        for span in found.spans():
+            try:
+                indexer.process_one(span, fh, path.name)
+            except Exception as exc:  # a whole gzip member warcio cannot parse: keep the rest
+                problem = f"unreadable WARC record before offset {span.tell()} ({_one_line(exc)})"
     with open(tmp, encoding="utf-8") as fh:
         lines = [line for line in fh if line.endswith("\n")]  # a line cut by a failure: dropped
-    if bad_offset is not None:  # keep only records that end before the damage
-        lines = [line for line in lines if _offset(line) < bad_offset]
     lines.sort()  # one file's lines fit in memory; the merge across files streams
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.writelines(lines)
     os.replace(tmp, part)
-    if problem is None and path.stat().st_size > 0 and not lines:
+    if not found.damage and problem is None and found.size > 0 and not lines:
         problem = "no WARC records found"
-    return len(lines), problem
+    return len(lines), list(found.damage), problem
 
 
-def check_gzip_members(path: Path) -> tuple[int | None, str | None]:
-    """Walk the gzip members of a file: (offset of the first bad member, why) or (None, None)."""
-    try:
-        for _member in gzip_members(path):
-            pass
-    except BadMember as bad:
-        return bad.offset, str(bad)
-    return None, None
-
-
-def _offset(line: str) -> int:
-    parsed = parse_line(line)
-    try:
-        return int(parsed[2].get("offset", 0)) if parsed else 0
-    except ValueError:
-        return 0
+def describe(damage: list[Damage], problem: str | None = None) -> str:
+    """One line for what is wrong with a WARC file: its damaged byte ranges, then the rest."""
+    return "; ".join([str(stretch) for stretch in damage] + ([problem] if problem else []))
 
 
 def _one_line(exc: Exception) -> str:

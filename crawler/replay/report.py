@@ -55,5 +55,11 @@ def export_summary(result: ExportResult) -> str:
     )
 
 
+def damage_lines(problems: list[str], consequence: str) -> list[str]:
+    """One `dcs: error:` line per damaged WARC file ("NAME: bytes A-B (why)"), saying what
+    became of it."""
+    return [f"dcs: error: damaged WARC file {problem}; {consequence}" for problem in problems]
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -22,6 +22,7 @@ import yaml
 from crawler.errors import DcsError
 from crawler.layout import Layout
 from crawler.replay.index import IndexResult, build_index, index_path, warc_files
+from crawler.replay.report import damage_lines
 
 COLLECTION = "dcs"
 REPLAY_DIR = "replay"
@@ -76,12 +77,14 @@ def prepare(out_dir: str | os.PathLike) -> tuple[Path, IndexResult]:
     return write_config(out), result
 
 
-def serve(out_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve the archive with pywb at http://HOST:PORT/dcs/ until interrupted (Ctrl-C)."""
+def serve(out_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080) -> list[str]:
+    """Serve the archive with pywb at http://HOST:PORT/dcs/ until interrupted (Ctrl-C).
+
+    Returns the damaged WARC files, one line each (reported when it starts)."""
     check_port(host, port)  # the commonest failure: say so before indexing anything
     config_path, result = prepare(out_dir)
-    for problem in result.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+    for line in damage_lines(result.problems, "its whole records are replayed"):
+        print(line, file=sys.stderr)
 
     # pywb's front end talks to its own WARC server over HTTP in the same process: it needs
     # gevent's cooperative sockets, as pywb's own `wayback` command sets up on import.
@@ -117,6 +120,7 @@ def serve(out_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080)
         pass
     finally:
         server.stop(timeout=1)
+    return result.problems
 
 
 def check_port(host: str, port: int) -> None:

@@ -27,7 +27,7 @@ from warcio.warcwriter import WARCWriter as _WarcioWriter
 
 from crawler.errors import ArchiveWriteError
 from crawler.warc import records
-from crawler.warc.gzip_members import BadMember, gzip_members
+from crawler.warc.gzip_members import Damage, GzipMember, walk
 
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
@@ -251,7 +251,9 @@ def recover(directory: str | os.PathLike[str]) -> list[str]:
     """Finish the ``*.warc.gz.open`` files a crash left behind; return one line per file.
 
     Each is cut after its last gzip member that is complete and holds a whole WARC record,
-    then renamed to its final name. A file without one whole record is removed.
+    then renamed to its final name. A damaged record in the middle is stepped over: the
+    whole records after it are kept, and so are its bytes (the line says where they are).
+    A file without one whole record is removed.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -267,7 +269,7 @@ def recover(directory: str | os.PathLike[str]) -> list[str]:
 
 def _recover_file(path: Path) -> str:
     size = path.stat().st_size
-    end, count = whole_records_end(path)
+    end, count, damage = _whole_records(path)
     final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
     if count == 0:
         path.unlink()
@@ -279,21 +281,35 @@ def _recover_file(path: Path) -> str:
             file.truncate(end)
             os.fsync(file.fileno())
     os.rename(path, final)
-    return f"recovered {final.name}: kept {count} records, dropped {size - end} bytes"
+    line = f"recovered {final.name}: kept {count} records, dropped {size - end} bytes at its end"
+    if damage:
+        # Cutting them out would move the records after them, which the state and the
+        # sidecars point at: they stay, readers step over them, `dcs verify --repair` salvages.
+        stretches = "; ".join(str(stretch) for stretch in damage)
+        line += f"; damaged {stretches} left in place (see dcs verify)"
+    return line
 
 
 def whole_records_end(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(offset just after the last whole record, number of whole records) of a .warc.gz."""
-    end = count = 0
-    try:
-        for member in gzip_members(path, inflate=True):
-            if not _is_whole_record(member.data):
-                break
-            end += member.length
-            count += 1
-    except BadMember:
-        pass  # the records before it are whole
+    end, count, _damage = _whole_records(path)
     return end, count
+
+
+def _whole_records(path: str | os.PathLike[str]) -> tuple[int, int, list[Damage]]:
+    """The end of the last whole record, the number of whole records, and the damaged
+    stretches before that end (whole records follow them)."""
+    end = count = 0
+    damage: list[Damage] = []
+    for part in walk(path, inflate=True):
+        if isinstance(part, GzipMember) and _is_whole_record(part.data):
+            end = part.end
+            count += 1
+        elif isinstance(part, GzipMember):
+            damage.append(Damage(part.offset, part.length, "not one whole WARC record"))
+        else:
+            damage.append(part)
+    return end, count, [stretch for stretch in damage if stretch.end <= end]
 
 
 def _is_whole_record(data: bytes) -> bool:

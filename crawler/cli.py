@@ -157,7 +157,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
             raise DcsError(f"no capture of {args.target} in {args.out}")
         print("\n".join(capture_lines(captures)))
         # The list may lack captures that lay in damaged bytes.
-        return report_damaged(known_problems(args.out), "captures in its damaged bytes are not listed")
+        return report_damaged(
+            known_problems(args.out), "captures in its damaged bytes are not listed"
+        )
     part = "html" if args.html else "headers" if args.headers else "text"
     sys.stdout.buffer.write(show(args.out, args.target, at=args.at, part=part))
     return 0

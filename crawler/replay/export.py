@@ -90,7 +90,9 @@ def export_wacz(
         with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
             for path in files:
                 if path.name in chosen:
-                    resources.append(_add_file(zf, path, "archive/" + path.name, cut.get(path.name)))
+                    resources.append(
+                        _add_file(zf, path, "archive/" + path.name, cut.get(path.name))
+                    )
                     result.warcs.append(path.name)
             index_entry, result.index_lines = _add_index(zf, out, chosen, cut)
             resources.append(index_entry)

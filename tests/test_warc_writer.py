@@ -207,6 +207,26 @@ def test_recover_drops_a_corrupted_last_member(tmp_path):
     assert warcio_check(final).returncode == 0
 
 
+def test_recover_keeps_the_whole_records_after_a_damaged_one(tmp_path):
+    copy, whole, count = crashed_copy(tmp_path, half_member())
+    before = read_all(copy)
+    hit = before[3][2]  # the second exchange's response
+    data = bytearray(copy.read_bytes())
+    data[hit + 40 : hit + 104] = bytes(b ^ 0xFF for b in data[hit + 40 : hit + 104])
+    copy.write_bytes(bytes(data))
+
+    [line] = recover(copy.parent)
+
+    final = copy.with_name(copy.name.removesuffix(".open"))
+    assert final.stat().st_size == whole  # only the half record at the end is cut
+    assert f"damaged bytes {hit}-{before[4][2] - 1}" in line and "left in place" in line
+    assert whole_records_end(final) == (whole, count - 1)
+    with open(final, "rb") as stream:
+        stream.seek(before[4][2])  # the record after the damage, where it was
+        after = next(iter(ArchiveIterator(stream)))
+    assert after.rec_headers["WARC-Record-ID"] == before[4][1]["WARC-Record-ID"]
+
+
 def test_recover_removes_a_file_without_a_whole_record(tmp_path):
     broken = tmp_path / "dcs-20240101000000000-00000-h.warc.gz.open"
     broken.write_bytes(half_member())

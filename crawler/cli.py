@@ -174,6 +174,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return report_damaged(result.problems, f"its whole records are in {result.path.name}")
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from crawler.lock import OutputLock
+    from crawler.verify import verify
+
+    # Repairing writes what a crawl writes; a check alone reads (a crawl may be running).
+    with OutputLock(args.out) if args.repair else nullcontext():
+        if args.repair:
+            from crawler.warc.writer import recover
+
+            for line in recover(Layout.of(args.out).warc_dir):  # what a crash left open
+                print(line)
+        fixity = verify(args.out, progress=True)
+        for finding in fixity.findings:
+            print(finding)
+        print(fixity.summary())
+        if args.repair and not fixity.ok:
+            from crawler.repair import repair
+
+            for line in repair(fixity):
+                print(line)
+    return 0 if fixity.ok else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo import run_demo
 
@@ -257,6 +282,17 @@ def build_parser() -> Parser:
         "--since", type=day, metavar="YYYY-MM-DD", help="only captures since this day"
     )
     export.set_defaults(handler=cmd_export)
+
+    verify = commands.add_parser(
+        "verify", help="check every WARC record, text file and state row (fixity)"
+    )
+    add_out(verify)
+    verify.add_argument(
+        "--repair",
+        action="store_true",
+        help="quarantine damaged files, keep their whole records, re-queue lost captures",
+    )
+    verify.set_defaults(handler=cmd_verify)
 
     demo = commands.add_parser("demo", help="crawl the bundled replica of the site, offline")
     add_out(demo)

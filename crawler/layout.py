@@ -95,6 +95,10 @@ class Layout:
         """Where the WARC file an index line or sidecar names lies."""
         return self.warc_dir / Path(filename).name
 
+    def shown(self, path: Path) -> str:
+        """A path as reports show it: relative to the folder when inside it."""
+        return _relative(self.root, path)
+
     # -- recording --------------------------------------------------------------------------
     def record(self) -> None:
         """Write ``layout.json`` where WARC or text files live outside their default place

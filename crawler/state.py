@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +33,9 @@ SCHEMA_VERSION = 1
 DEFAULT_REVISIT_POLICY = "7d:1d,30d:7d,*:never"
 # Rows read per query while iterating over the frontier (keeps memory flat at 10^6 URLs).
 PENDING_PAGE = 1000
+# How long opening waits for another process's write lock, and how long a write waits.
+LOCK_WAIT_MS = 2000
+BUSY_WAIT_MS = 10000
 
 _SCHEMA = """
 CREATE TABLE urls (
@@ -87,6 +90,10 @@ class StateError(DcsError):
 
 class StateWriteError(StateError, ArchiveWriteError):
     """The state store cannot be written (a full disk, a read-only file system)."""
+
+
+class StateLockedError(StateError):
+    """Another process holds the state store's write lock."""
 
 
 class PolicyError(DcsError):
@@ -157,6 +164,18 @@ class Pending:
 
 
 @dataclass(frozen=True)
+class Pointers:
+    """What one URL's row points at: WARC records (file name, offset, WARC-Record-ID) of
+    its reference capture and its last fetch, and its text file with the text's SHA-1."""
+
+    url: str
+    kind: str
+    target_uri: str  # what it was archived as (to fetch it again)
+    records: tuple[tuple[str, int, str | None], ...]
+    text: tuple[Path, str | None] | None
+
+
+@dataclass(frozen=True)
 class RevisitPolicy:
     """How often to refetch an article, by its age.
 
@@ -221,6 +240,13 @@ def _policy_duration(policy: str, text: str) -> timedelta:
         raise PolicyError(f"revisit policy {policy!r}: bad duration {text.strip()!r}") from None
 
 
+def _moved(move: Callable[[int], int | None], offset: int | None) -> int | None:
+    if offset is None:
+        return None
+    moved = move(offset)
+    return offset if moved is None else moved
+
+
 def settled(status: int | None) -> bool:
     """Whether a fetch gave an answer worth keeping (not an error to retry next run)."""
     return status is not None and (200 <= status < 400 or status in (404, 410))
@@ -265,14 +291,24 @@ class CrawlState:
         except (OSError, sqlite3.Error) as exc:
             raise StateError(f"cannot open the state store {path}: {exc}") from None
         try:
-            db.execute("PRAGMA busy_timeout = 10000")
+            db.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             # Fold the WAL into the file every 1 MB, not 4: less disk held by the state store.
             db.execute("PRAGMA wal_autocheckpoint = 256")
             cls._migrate(db, path)
-        except sqlite3.OperationalError as exc:  # a full disk, an I/O error, read-only
+            # Say at once when another process holds the write lock (a sqlite3 shell left
+            # in a transaction, a backup): every write of the crawl would wait, then fail.
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+            db.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_MS}")
+        except sqlite3.OperationalError as exc:  # locked; a full disk, an I/O error, read-only
             db.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StateLockedError(
+                    f"the state store {path} is locked by another process "
+                    "(an open sqlite3 shell or a backup?); try again when it is done"
+                ) from None
             raise StateWriteError(f"cannot write the state store {path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             db.close()
@@ -685,6 +721,73 @@ class CrawlState:
         """Take ``url`` off the frontier (fetched, or given up)."""
         with self.batch():
             self.db.execute("DELETE FROM frontier WHERE url = ?", (url,))
+
+    # -- fixity (dcs verify) ------------------------------------------------------------
+    def integrity_problem(self) -> str | None:
+        """What SQLite's own check finds wrong with the file, or None."""
+        with self._lock:
+            rows = [row[0] for row in self.db.execute("PRAGMA quick_check")]
+        return None if rows == ["ok"] else "; ".join(rows[:3])
+
+    def pointers(self) -> Iterator[Pointers]:
+        """Every URL that points at a record or a text file, read a page at a time."""
+        last = ""
+        while True:
+            with self._lock:
+                cursor = self.db.execute(
+                    "SELECT url, kind, target_uri, ref_filename, ref_offset, record_id,"
+                    " fetch_filename, fetch_offset, fetch_record_id, text_path, text_sha1"
+                    " FROM urls WHERE url > ? AND (ref_filename IS NOT NULL"
+                    " OR fetch_filename IS NOT NULL OR text_path IS NOT NULL)"
+                    " ORDER BY url LIMIT ?",
+                    (last, PENDING_PAGE),
+                )
+                rows = cursor.fetchall()
+            for row in rows:
+                records = [
+                    (filename, offset, record_id)
+                    for filename, offset, record_id in (row[3:6], row[6:9])
+                    if filename is not None
+                ]
+                text = None if row[9] is None else (self.out_dir / row[9], row[10])
+                records = tuple(dict.fromkeys(records))  # the last fetch is often the reference
+                yield Pointers(row[0], row[1], row[2] or row[0], records, text)
+            if len(rows) < PENDING_PAGE:
+                return
+            last = rows[-1][0]
+
+    def forget(self, url: str) -> None:
+        """Make ``url`` count as never fetched (its capture or text is lost): the next crawl
+        fetches it again in full, with no conditional headers, and writes its text anew."""
+        with self._lock:
+            self.db.execute(
+                "UPDATE urls SET fetched_at = NULL, status = NULL, revisit = 0,"
+                " fetch_filename = NULL, fetch_offset = NULL, fetch_length = NULL,"
+                " fetch_record_id = NULL, ref_status = NULL, ref_fetched_at = NULL,"
+                " etag = NULL, last_modified = NULL, payload_digest = NULL, record_id = NULL,"
+                " warc_date = NULL, ref_filename = NULL, ref_offset = NULL, ref_length = NULL,"
+                " text_sha1 = NULL, text_path = NULL, text_at = NULL WHERE url = ?",
+                (url,),
+            )
+
+    def relocate(self, filename: str, move: Callable[[int], int | None]) -> None:
+        """The records of ``filename`` moved (damage was cut out of it): ``move(offset)`` is
+        a record's new offset (None: it is gone, the pointer stays for verify to report)."""
+        with self.batch():
+            rows = self.db.execute(
+                "SELECT url, ref_filename, ref_offset, fetch_filename, fetch_offset FROM urls"
+                " WHERE ref_filename = ?1 OR fetch_filename = ?1",
+                (filename,),
+            ).fetchall()
+            for url, ref_file, ref_offset, fetch_file, fetch_offset in rows:
+                if ref_file == filename:
+                    ref_offset = _moved(move, ref_offset)
+                if fetch_file == filename:
+                    fetch_offset = _moved(move, fetch_offset)
+                self.db.execute(
+                    "UPDATE urls SET ref_offset = ?, fetch_offset = ? WHERE url = ?",
+                    (ref_offset, fetch_offset, url),
+                )
 
     # -- statistics -------------------------------------------------------------------
     def stats(self, since: datetime | None = None) -> dict[str, Any]:

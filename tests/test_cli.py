@@ -5,7 +5,9 @@ import sys
 
 import pytest
 
-COMMANDS = ["crawl", "schedule", "extract", "index", "replay", "export", "demo", "replica"]
+COMMANDS = [
+    "crawl", "schedule", "extract", "index", "replay", "export", "verify", "demo", "replica"
+]  # fmt: skip
 
 
 def dcs(*args: str, cwd=None) -> subprocess.CompletedProcess:

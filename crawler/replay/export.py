@@ -198,8 +198,7 @@ def _moved(fields: dict, cut: dict[str, Survey]) -> dict:
         moved["revisit"] = dict(moved["revisit"])
     for where in (moved, moved.get("revisit")):
         if isinstance(where, dict) and where.get("filename") in cut and "offset" in where:
-            offset = int(where["offset"])
-            where["offset"] = str(offset - cut[where["filename"]].removed_before(offset))
+            where["offset"] = str(cut[where["filename"]].moved(int(where["offset"])))
     return moved
 
 

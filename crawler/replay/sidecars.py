@@ -23,6 +23,7 @@ class TextVersion:
     text_path: Path | None  # None when the text was not kept
     warc: dict  # filename, offset, length, record_id of the response record
     fetched_at: str | None = None
+    sha1: str | None = None  # of the text file
 
     @property
     def location(self) -> tuple[str | None, int | None]:
@@ -82,10 +83,13 @@ def read_sidecar(path: Path) -> Sidecar | None:
                 text_path=path.parent / name if isinstance(name, str) and name else None,
                 warc=entry.get("warc") if isinstance(entry.get("warc"), dict) else {},
                 fetched_at=entry.get("fetched_at"),
+                sha1=entry.get("sha1"),
             )
         )
     if not versions:  # a sidecar without history: its one text is the current one
-        versions.append(TextVersion(path.with_suffix(".txt"), warc, data.get("fetched_at")))
+        versions.append(
+            TextVersion(path.with_suffix(".txt"), warc, data.get("fetched_at"), data.get("sha1"))
+        )
     return Sidecar(
         path=path,
         url=data["url"],

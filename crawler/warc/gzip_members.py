@@ -100,6 +100,13 @@ class Survey:
         """Damaged bytes before ``offset``: how far a record moves when they are cut out."""
         return sum(d.length for d in self.damage if d.end <= offset)
 
+    def moved(self, offset: int) -> int | None:
+        """Where the record at ``offset`` lies once the damaged stretches are cut out; None
+        if it lies in one of them."""
+        if any(d.offset <= offset < d.end for d in self.damage):
+            return None
+        return offset - self.removed_before(offset)
+
     def spans(self) -> Iterator[BinaryIO]:
         """Each intact run as a file of its own whose ``tell()`` is the offset in the whole
         file: a WARC reader given one reports the records' true offsets."""

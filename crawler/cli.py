@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,7 @@ from crawler import __version__
 from crawler.errors import DcsError
 from crawler.layout import Layout
 from crawler.replica.__main__ import add_arguments as add_replica_arguments
+from crawler.replica.__main__ import number_in, port_number
 
 
 class Parser(argparse.ArgumentParser):
@@ -101,7 +103,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def cmd_schedule(args: argparse.Namespace) -> int:
     import logging
 
-    from crawler.schedule import crawl_command, run_schedule
+    from crawler.crawl import build_settings
+    from crawler.schedule import crawl_arguments, crawl_command, run_schedule
+
+    # Options every run would refuse are refused now, not once per run.
+    options = crawl_options(build_parser().parse_args(["crawl", *crawl_arguments(args.crawl_argv)]))
+    options.verbose = True  # no log file made for this check
+    build_settings(options)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     return run_schedule(
@@ -228,7 +236,7 @@ def build_parser() -> Parser:
     when.add_argument("--every", metavar="INTERVAL", help="e.g. 30m, 1h, 1d")
     when.add_argument("--cron", metavar="EXPR", help='a cron expression, e.g. "0 * * * *"')
     schedule.add_argument(
-        "--max-runs", type=int, metavar="N", help="stop after N runs (default: never)"
+        "--max-runs", type=positive_int, metavar="N", help="stop after N runs (default: never)"
     )
     schedule.add_argument(
         "crawl_argv",
@@ -242,7 +250,7 @@ def build_parser() -> Parser:
     extract.add_argument("inputs", nargs="+", type=Path, metavar="WARC_OR_DIR")
     add_out(extract)
     extract.add_argument(
-        "--workers", type=positive_int, metavar="N", help="processes (default: all cores)"
+        "--workers", type=number_in(1, 1024), metavar="N", help="processes (default: all cores)"
     )
     extract.set_defaults(handler=cmd_extract)
 
@@ -258,7 +266,7 @@ def build_parser() -> Parser:
     serve = replay_commands.add_parser("serve", help="serve the archive with pywb")
     add_out(serve)
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--port", type=port_number, default=8080)
     listing = replay_commands.add_parser("list", help="list the captures of a URL or article ID")
     add_out(listing)
     listing.add_argument("target", metavar="URL_OR_ID")
@@ -312,6 +320,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except DcsError as exc:
         print(f"dcs: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the file system said no: a full disk, permissions, a long name
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"dcs: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:
+        print(f"dcs: error: the state store: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dcs: interrupted", file=sys.stderr)

@@ -12,13 +12,15 @@ from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
 from crawler import __version__
+from crawler.config import check_settings, parse_setting
 from crawler.errors import DcsError
 from crawler.failstop import WRITE_ERROR
 from crawler.layout import Layout
 from crawler.lock import OutputLock
-from crawler.site import Site
+from crawler.state import CrawlState
 
 # Network failures a user can act on, by words in the exception class Scrapy counts them
 # under (Twisted's and Scrapy's names differ between versions).
@@ -45,41 +47,29 @@ class CrawlOptions:
     verbose: bool = False
 
 
-def parse_setting(pair: str, settings: Settings) -> tuple[str, str]:
-    """Checks one `-s NAME=VALUE`, including that VALUE fits the type of NAME's default."""
-    name, sep, value = pair.partition("=")
-    name = name.strip()
-    if not sep or not name:
-        raise DcsError(f"invalid setting {pair!r}: expected NAME=VALUE")
-    default = settings.get(name)
+def check_writable(folder: Path, what: str = "output folder") -> None:
     try:
-        if isinstance(default, bool):
-            Settings({name: value}).getbool(name)
-        elif isinstance(default, int):
-            int(value)
-        elif isinstance(default, float):
-            float(value)
-    except ValueError:
-        raise DcsError(
-            f"invalid value {value!r} for setting {name} (expected {type(default).__name__})"
-        ) from None
-    return name, value
-
-
-def check_writable(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir) as probe:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder) as probe:
             probe.write(b"\n")  # a full disk fails here, not half way into the crawl
             probe.flush()
     except OSError as exc:
-        raise DcsError(f"cannot write to output folder {out_dir}: {exc.strerror or exc}") from None
+        raise DcsError(f"cannot write to {what} {folder}: {exc.strerror or exc}") from None
+
+
+def check_archive(settings: Settings) -> None:
+    """What a crawl will write to, checked before it starts: its folders can be written, and
+    its state store opens (not damaged, not locked by another process)."""
+    layout = Layout.from_settings(settings)
+    check_writable(layout.warc_dir, "WARC folder")
+    check_writable(layout.text_dir, "text folder")
+    CrawlState.open(layout.root).close()
 
 
 def build_settings(options: CrawlOptions) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
-    defaults = settings.copy()  # the types to check values against
+    defaults = settings.copy()  # the kinds of value to check against
     for pair in options.settings:
         name, value = parse_setting(pair, defaults)
         settings.set(name, value, priority="cmdline")
@@ -100,10 +90,7 @@ def build_settings(options: CrawlOptions) -> Settings:
         contact = settings.get("CONTACT_URL")
         agent = settings.get("USER_AGENT_TEMPLATE").format(version=__version__, contact=contact)
         settings.set("USER_AGENT", agent, priority="cmdline")
-    try:
-        Site(settings.get("BASE_URL"))
-    except ValueError as exc:
-        raise DcsError(str(exc)) from None
+    check_settings(settings, defaults)
     if not options.verbose and not settings.get("LOG_FILE"):
         log_dir = Layout.from_settings(settings).logs_dir
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -136,13 +123,19 @@ def run_crawl(options: CrawlOptions) -> Path | None:
     # A log file on a full disk: lose log lines, not print a traceback to stderr for each.
     logging.raiseExceptions = False
     with OutputLock(options.out_dir):
+        check_archive(settings)
         process = CrawlerProcess(settings)
         crawler = process.create_crawler("dangcongsan")
-        failures: list = []
+        failures: list[Failure] = []
         process.crawl(crawler).addErrback(failures.append)
         process.start()
-        if failures:  # the crawl could not start (its components raise while being built)
-            failures[0].raiseException()
+        for failure in failures:  # the crawl could not start (a component raised while built)
+            if failure.check(DcsError):
+                raise failure.value
+            raise DcsError(
+                f"the crawl could not start: {failure.getErrorMessage()}; "
+                f"see {settings.get('LOG_FILE') or 'its log'}"
+            )
         stats = crawler.stats.get_stats()
     report = stats.get("dcs/report_path") or f"report {stats.get('dcs/report_error')}"
     if stats.get(WRITE_ERROR):

@@ -27,6 +27,8 @@ from crawler.errors import DcsError
 logger = logging.getLogger(__name__)
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# The longest interval taken: times further away than this cannot be written as dates.
+MAX_INTERVAL = 100 * 365 * 86400
 _PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhdw]?)", re.IGNORECASE)
 # How often the loop looks at the clock, the child and the signals received.
 STEP = 0.1
@@ -53,15 +55,19 @@ def parse_interval(text: str | float) -> float:
             position = match.end()
     if not math.isfinite(value) or value <= 0:
         raise ScheduleError(f"invalid interval {text!r}: it must be more than zero")
+    if value > MAX_INTERVAL:
+        raise ScheduleError(f"invalid interval {text!r}: at most 100 years")
     return value
+
+
+def crawl_arguments(crawl_argv: list[str]) -> list[str]:
+    """The options of each scheduled ``dcs crawl``: those given after ``--``."""
+    return list(crawl_argv[1:] if crawl_argv[:1] == ["--"] else crawl_argv)
 
 
 def crawl_command(crawl_argv: list[str]) -> list[str]:
     """The command of one scheduled run: ``dcs crawl`` with the options given after ``--``."""
-    argv = list(crawl_argv)
-    if argv[:1] == ["--"]:
-        argv = argv[1:]
-    return [sys.executable, "-m", "crawler.cli", "crawl", *argv]
+    return [sys.executable, "-m", "crawler.cli", "crawl", *crawl_arguments(crawl_argv)]
 
 
 class Ticks(Protocol):
@@ -99,15 +105,21 @@ class CronTicks:
             raise ScheduleError(
                 f"invalid cron expression {self.expression!r} (e.g. '0 3 * * *' = daily at 03:00)"
             )
+        self.next_after(time.time())  # one that never matches (31 February) fails now
 
     def first(self, now: float) -> float:
         return self.next_after(now)
 
     def next_after(self, tick: float) -> float:
-        from croniter import croniter
+        from croniter import CroniterError, croniter
 
         start = datetime.fromtimestamp(tick).astimezone()
-        return croniter(self.expression, start).get_next(float)
+        try:
+            return croniter(self.expression, start).get_next(float)
+        except CroniterError:
+            raise ScheduleError(
+                f"cron expression {self.expression!r} matches no date: it would never run"
+            ) from None
 
 
 def _when(t: float) -> str:

@@ -100,6 +100,13 @@ class PolicyError(DcsError):
     """A revisit policy that does not parse."""
 
 
+def _unusable(path: Path, exc: Exception) -> str:
+    return (
+        f"{path} is not a usable dcs state store ({exc}); `dcs verify --repair` moves it to "
+        "quarantine/ and the next crawl is then a full one"
+    )
+
+
 def _ts(value: datetime | None, name: str) -> float | None:
     if value is None:
         return None
@@ -312,7 +319,7 @@ class CrawlState:
             raise StateWriteError(f"cannot write the state store {path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise StateError(f"{path} is not a usable dcs state store: {exc}") from None
+            raise StateError(_unusable(path, exc)) from None
         return cls(path, db)
 
     @staticmethod

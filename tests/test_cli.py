@@ -35,10 +35,18 @@ def test_help_lists_every_command():
         ["frobnicate"],
         ["replay"],
         ["schedule"],
+        ["schedule", "--cron", "0 0 31 2 *"],  # valid, but never fires
+        ["schedule", "--every", "99999999999d"],
+        ["schedule", "--every", "1h", "--", "-s", "LOG_LEVEL=NOPE"],  # refused now, not per run
+        ["schedule", "--every", "1h", "--max-runs", "0"],
+        ["replay", "serve", "--port", "99999"],
+        ["extract", "warc", "--workers", "99999"],
+        ["replica", "--days", "-1"],
+        ["replica", "--port", "70000"],
     ],
 )
-def test_bad_option_is_one_line_and_nonzero(args):
-    result = dcs(*args)
+def test_bad_option_is_one_line_and_nonzero(args, tmp_path):
+    result = dcs(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("dcs")
     assert "error:" in result.stderr

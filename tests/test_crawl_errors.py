@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import random
+import shutil
 import socket
+import sqlite3
+import subprocess
+import sys
 
 import pytest
 from crawl_support import LOCAL, crawl, dcs, tree_digest
@@ -53,6 +59,16 @@ def assert_one_line_error(result, *words: str) -> None:
         (["--base-url", "ftp://dangcongsan.vn"], ["base URL"]),
         (["-s", "DOWNLOAD_DELAY=soon"], ["DOWNLOAD_DELAY"]),
         (["-s", "NO_EQUALS_SIGN"], ["NAME=VALUE"]),
+        # Every class of bad setting: a syntax of its own, a range, a name, a number, a table.
+        (["-s", "REVISIT_POLICY=garbage"], ["REVISIT_POLICY", "bad rule"]),
+        (["-s", "WARC_MAX_SIZE=-5"], ["WARC_MAX_SIZE", "negative"]),
+        (["-s", "LOG_LEVEL=NOPE"], ["LOG_LEVEL", "DEBUG"]),
+        (["-s", "DOWNLOAD_TIMEOUT=-1"], ["DOWNLOAD_TIMEOUT", "negative"]),
+        (["-s", "DOWNLOAD_TIMEOUT=0"], ["DOWNLOAD_TIMEOUT", "more than zero"]),
+        (["-s", "DOWNLOAD_DELAY=nan"], ["DOWNLOAD_DELAY", "finite"]),
+        (["-s", "WARC_PREFIX=../x"], ["WARC_PREFIX"]),
+        (["-s", "SINCE=2020-13-01"], ["SINCE"]),
+        (["-s", "ITEM_PIPELINES=[1]"], ["ITEM_PIPELINES", "JSON object"]),
         (["--since", "yesterday"], ["--since"]),
         (["--max-articles", "0"], ["--max-articles"]),
     ],
@@ -63,6 +79,51 @@ def test_bad_input_keeps_the_archive(archive, args, words):
     assert_one_line_error(result, *words)
     after = archived(archive)
     assert before and {path: digest for path, digest in after.items() if path in before} == before
+
+
+def test_a_state_store_of_random_bytes_is_one_line_and_kept(archive, tmp_path):
+    copy = tmp_path / "archive"
+    shutil.copytree(archive, copy)
+    state = copy / "state.sqlite3"
+    state.write_bytes(random.Random(1).randbytes(20_000))
+    before = tree_digest(copy)
+    result = dcs("crawl", "--out", str(copy), "--base-url", "http://127.0.0.1:9", timeout=60)
+    assert_one_line_error(result, "state.sqlite3 is not a usable dcs state store", "verify")
+    assert tree_digest(copy) == before
+
+
+def test_a_state_store_locked_by_another_process_is_said_at_once(archive, tmp_path):
+    copy = tmp_path / "archive"
+    shutil.copytree(archive, copy)
+    other = sqlite3.connect(copy / "state.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # a sqlite3 shell left in a transaction
+    try:
+        result = dcs("crawl", "--out", str(copy), *LOCAL, timeout=60)
+    finally:
+        other.close()
+    assert_one_line_error(result, "is locked by another process")
+    assert not list((copy / "reports").glob("*.json"))[
+        len(list((archive / "reports").glob("*.json"))) :
+    ]
+
+
+def test_a_read_only_warc_folder_is_one_line(archive, tmp_path):
+    copy = tmp_path / "archive"
+    shutil.copytree(archive, copy)
+    (copy / "warc").chmod(0o555)
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "--out", str(copy)]
+    if os.geteuid() == 0:  # root writes anywhere: run it without that power
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root, and no setpriv to drop CAP_DAC_OVERRIDE")
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", *command]
+    try:
+        result = subprocess.run(
+            [*command, "--base-url", "http://127.0.0.1:9"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        (copy / "warc").chmod(0o755)
+    assert_one_line_error(result, "cannot write to WARC folder", "Permission denied")
 
 
 def test_unwritable_output_folder(tmp_path):

@@ -227,6 +227,9 @@ def test_a_corrupt_warc_is_one_line_and_the_rest_still_works(archive_copy, tmp_p
         (["replay", "show", "--at", "yesterday", "531379"], "bad time"),
         (["export", "wacz", "{tmp}/a.zip"], ".wacz"),
         (["export", "wacz", "{tmp}/a.wacz", "--since", "last week"], "--since: expected"),
+        (["replay", "list", "9" * 300], "neither a URL nor an article ID"),
+        (["replay", "list", "http://[::1"], "invalid URL"),
+        (["replay", "show", "https://[dangcongsan.vn/x"], "invalid URL"),
     ],
 )
 def test_other_bad_input_is_a_one_line_error(small_archive, tmp_path, args, message):

@@ -41,6 +41,8 @@ PARTS = ("text", "html", "headers")
 # A revisit carrying the empty payload's digest names no payload to look up by digest.
 EMPTY_DIGESTS = frozenset({EMPTY_DIGEST, EMPTY_DIGEST.removeprefix("sha1:")})
 TIMESTAMP = re.compile(r"^\d{4,14}$")
+# What an article ID can be: the site's number, or the ID our sidecars give a portal article.
+ARTICLE_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,17 @@ def find_captures(out_dir: str | os.PathLike, url_or_id: str) -> list[CaptureInf
     if not query:
         raise DcsError("give a URL or an article ID")
     if _looks_like_url(query):
-        captures = _captures_of_url(out_dir, _with_scheme(query))
-    else:
+        try:
+            captures = _captures_of_url(out_dir, _with_scheme(query))
+        except ValueError as exc:  # urllib's and surt's word on a URL that is none
+            raise DcsError(f"invalid URL {query!r}: {exc}") from None
+    elif ARTICLE_ID.match(query):
         captures = []
         for canonical in _urls_of_id(out_dir, query):
             captures.extend(_captures_of_url(out_dir, canonical))
+    else:
+        shown = query if len(query) <= 40 else query[:37] + "..."
+        raise DcsError(f"{shown!r} is neither a URL nor an article ID (such as 531379)")
     unique = {(c.filename, c.offset): c for c in captures}
     return sorted(unique.values(), key=lambda c: (c.timestamp, c.filename, c.offset))
 

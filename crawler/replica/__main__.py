@@ -78,18 +78,43 @@ def serve_forever(
     return 0
 
 
+def number_in(low: float, high: float, kind: type = int):
+    """An argparse type: a number of ``kind`` from ``low`` to ``high``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not low <= value <= high:  # NaN fails this too
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {text}")
+        return value
+
+    return parse
+
+
+port_number = number_in(0, 65535)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The replica's options, shared by `python -m crawler.replica` and `dcs replica`."""
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 (default): a free port")
+    parser.add_argument("--port", type=port_number, default=0, help="0 (default): a free port")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-generation", type=int, default=60, help="articles per generation")
-    parser.add_argument("--days", type=int, default=0, help="advance the clock N days first")
+    parser.add_argument(
+        "--days", type=number_in(0, 36500), default=0, help="advance the clock N days first"
+    )
     parser.add_argument(
         "--faults", default="none", help="none | light | heavy | 503=0.05,reset=0.01,..."
     )
     parser.add_argument("--force", action="append", default=[], help="/PATH=KIND (repeatable)")
-    parser.add_argument("--advance-every", type=float, default=0, help="one day per N seconds")
+    parser.add_argument(
+        "--advance-every",
+        type=number_in(0, 86400, float),
+        default=0,
+        help="one day per N seconds",
+    )
 
 
 def serve_from_arguments(args: argparse.Namespace) -> int:

@@ -49,6 +49,12 @@ class RecordLocation:
     record_id: str
 
 
+def check_prefix(prefix: str) -> None:
+    """A prefix of WARC file names holds letters, digits, '.', '_' and '-' only."""
+    if not _PREFIX.match(str(prefix)):
+        raise WarcWriteError(f"WARC prefix may hold letters, digits, '.', '_', '-': {prefix!r}")
+
+
 def machine_name() -> str:
     """This machine's host name, reduced to characters that are safe in a file name."""
     return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
@@ -71,8 +77,7 @@ class WarcWriter:
         fsync: bool = False,
         hostname: str | None = None,
     ) -> None:
-        if not _PREFIX.match(prefix):
-            raise WarcWriteError(f"WARC prefix may hold letters, digits, '.', '_', '-': {prefix!r}")
+        check_prefix(prefix)
         if max_size <= 0:
             raise WarcWriteError(f"WARC max size must be positive, got {max_size}")
         self.directory = Path(directory)

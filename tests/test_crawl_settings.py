@@ -32,3 +32,33 @@ def test_the_user_agent_names_the_contact(tmp_path):
     assert f"+{contact}" in settings.get("USER_AGENT")
     own = build_settings(CrawlOptions(out_dir=tmp_path, verbose=True, settings=["USER_AGENT=me"]))
     assert own.get("USER_AGENT") == "me"
+
+
+@pytest.mark.parametrize(
+    ("pair", "words"),
+    [
+        ("CONCURRENT_REQUESTS=0", "more than zero"),
+        ("RETRY_TIMES=-1", "negative"),
+        ("AUTOTHROTTLE_MAX_DELAY=inf", "finite"),
+        ("ROBOTSTXT_OBEY=maybe", "true or false"),
+        ("DOWNLOADER_MIDDLEWARES={", "JSON object"),
+        ("LOG_LEVEL=info", "DEBUG, INFO"),
+        ("REVISIT_POLICY=7d", "AGE:INTERVAL"),
+        ("BASE_URL=dangcongsan.vn", "http(s) URL"),
+    ],
+)
+def test_every_class_of_bad_value_is_refused_before_the_crawl(tmp_path, pair, words):
+    with pytest.raises(DcsError, match="setting") as refused:
+        build_settings(CrawlOptions(out_dir=tmp_path, verbose=True, settings=[pair]))
+    assert words in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_priorities_may_be_negative_and_zero_means_no_limit(tmp_path):
+    settings = build_settings(
+        CrawlOptions(
+            out_dir=tmp_path,
+            verbose=True,
+            settings=["DEPTH_PRIORITY=-1", "DOWNLOAD_MAXSIZE=0", "CLOSESPIDER_TIMEOUT=0"],
+        )
+    )
+    assert settings.getint("DEPTH_PRIORITY") == -1

@@ -193,10 +193,11 @@ def _check_texts(layout: Layout, fixity: Fixity, seen: sqlite3.Connection, progr
     with _bar(progress, "texts", len(sidecars), unit="file") as bar:
         for path in sidecars:
             sidecar = read_sidecar(path)
-            if sidecar is None:
+            if sidecar is None:  # its text cannot be checked: both go, the text comes again
                 fixity.findings.append(Finding(DAMAGED, layout.shown(path), "not a sidecar"))
-                fixity.bad_texts.append(path)
-                _note_text(seen, path.with_suffix(".txt"), ok=False)
+                text = path.with_suffix(".txt")
+                fixity.bad_texts += [path, text] if text.exists() else [path]
+                _note_text(seen, text, ok=False)
                 bar.update()
                 continue
             for version in sidecar.versions:

@@ -11,6 +11,7 @@ import sqlite3
 from crawl_support import crawl, dcs, records
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.repair import repair
 from crawler.replica import ReplicaServer, ReplicaSite
 from crawler.verify import DAMAGED, LOST, MISSING, verify
 from crawler.warc.gzip_members import walk
@@ -180,3 +181,21 @@ def test_findings_name_missing_text_files(archive_copy):
     missing = [f for f in fixity.findings if f.kind == MISSING]
     assert [f.where for f in missing] == [str(seed_text.relative_to(archive_copy.out_dir))]
     assert archive_copy.seed_url in [lost.fetch_url for lost in fixity.lost]
+
+
+def test_an_unreadable_sidecar_goes_to_quarantine_with_its_text(archive_copy):
+    out = archive_copy.out_dir
+    text = seed_text_file(archive_copy)
+    sidecar = text.with_suffix(".json")
+    sidecar.write_text('{"url": "https://dangcongsan.vn/', encoding="utf-8")  # cut short
+
+    fixity = verify(out)
+
+    assert (DAMAGED, str(sidecar.relative_to(out))) in [(f.kind, f.where) for f in fixity.findings]
+    assert archive_copy.seed_url in [lost.fetch_url for lost in fixity.lost]
+    lines = repair(fixity)
+    assert not sidecar.exists() and not text.exists()
+    assert (out / "quarantine" / text.relative_to(out)).read_text(encoding="utf-8") == (
+        archive_copy.seed_text
+    )
+    assert any(line.startswith("re-queued 2 lost capture(s)") for line in lines)

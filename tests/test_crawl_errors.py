@@ -59,16 +59,11 @@ def assert_one_line_error(result, *words: str) -> None:
         (["--base-url", "ftp://dangcongsan.vn"], ["base URL"]),
         (["-s", "DOWNLOAD_DELAY=soon"], ["DOWNLOAD_DELAY"]),
         (["-s", "NO_EQUALS_SIGN"], ["NAME=VALUE"]),
-        # Every class of bad setting: a syntax of its own, a range, a name, a number, a table.
+        # Settings with a syntax of their own, and ranges (every class: test_crawl_settings).
         (["-s", "REVISIT_POLICY=garbage"], ["REVISIT_POLICY", "bad rule"]),
         (["-s", "WARC_MAX_SIZE=-5"], ["WARC_MAX_SIZE", "negative"]),
         (["-s", "LOG_LEVEL=NOPE"], ["LOG_LEVEL", "DEBUG"]),
         (["-s", "DOWNLOAD_TIMEOUT=-1"], ["DOWNLOAD_TIMEOUT", "negative"]),
-        (["-s", "DOWNLOAD_TIMEOUT=0"], ["DOWNLOAD_TIMEOUT", "more than zero"]),
-        (["-s", "DOWNLOAD_DELAY=nan"], ["DOWNLOAD_DELAY", "finite"]),
-        (["-s", "WARC_PREFIX=../x"], ["WARC_PREFIX"]),
-        (["-s", "SINCE=2020-13-01"], ["SINCE"]),
-        (["-s", "ITEM_PIPELINES=[1]"], ["ITEM_PIPELINES", "JSON object"]),
         (["--since", "yesterday"], ["--since"]),
         (["--max-articles", "0"], ["--max-articles"]),
     ],

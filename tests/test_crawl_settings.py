@@ -38,6 +38,11 @@ def test_the_user_agent_names_the_contact(tmp_path):
     ("pair", "words"),
     [
         ("CONCURRENT_REQUESTS=0", "more than zero"),
+        ("DOWNLOAD_TIMEOUT=0", "more than zero"),
+        ("DOWNLOAD_DELAY=nan", "finite"),
+        ("WARC_PREFIX=../x", "WARC prefix"),
+        ("SINCE=2020-13-01", "month"),
+        ("ITEM_PIPELINES=[1]", "JSON object"),
         ("RETRY_TIMES=-1", "negative"),
         ("AUTOTHROTTLE_MAX_DELAY=inf", "finite"),
         ("ROBOTSTXT_OBEY=maybe", "true or false"),

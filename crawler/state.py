@@ -11,14 +11,13 @@ Times are stored as POSIX seconds (REAL) and handed out as aware UTC datetimes.
 
 from __future__ import annotations
 
-import email.utils
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -29,7 +28,7 @@ from crawler.layout import Layout
 from crawler.schedule import parse_interval
 from crawler.site import Kind, Site
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_REVISIT_POLICY = "7d:1d,30d:7d,*:never"
 # Rows read per query while iterating over the frontier (keeps memory flat at 10^6 URLs).
 PENDING_PAGE = 1000
@@ -66,7 +65,7 @@ CREATE TABLE urls (
     -- articles
     published REAL,
     modified REAL,
-    lastmod REAL,                  -- newest sitemap <lastmod> seen
+    lastmod REAL,                  -- (schema 1; dropped by schema 2: see lastmods)
     text_sha1 TEXT,
     text_path TEXT,
     text_at REAL
@@ -82,6 +81,42 @@ CREATE TABLE frontier (
 );
 CREATE INDEX frontier_order ON frontier (rank, id);
 """
+
+# Upgrade steps: the statements that take a store from the version before to this one. A new
+# file gets _SCHEMA (version 1), then every step in turn, so each store has one history.
+_UPGRADES: dict[int, str] = {
+    2: """
+-- Dates as the server wrote them, compared with the value seen before, never with our clock:
+-- a sitemap's <lastmod>, a feed's pubDate/updated, per URL and per listing that gave it.
+CREATE TABLE lastmods (
+    url TEXT NOT NULL,             -- canonical URL of an article or a child sitemap
+    source TEXT NOT NULL,          -- canonical URL of the sitemap or feed that gave the value
+    value TEXT NOT NULL,           -- the last value seen, as sent
+    fetched TEXT,                  -- the value seen when the URL was last fetched
+    PRIMARY KEY (url, source)
+) WITHOUT ROWID;
+ALTER TABLE urls DROP COLUMN lastmod;
+-- Which articles each sitemap month or list named, to notice one that disappears from it.
+CREATE TABLE listings (
+    listing TEXT NOT NULL,         -- canonical URL of a child sitemap or a list (no page)
+    url TEXT NOT NULL,             -- an article it named
+    page INTEGER NOT NULL,         -- the page it was last named on (1 for a sitemap)
+    seen_at REAL NOT NULL,         -- when (our clock)
+    PRIMARY KEY (listing, url)
+) WITHOUT ROWID;
+-- Takedowns: articles found gone (404/410, a redirect to the home page or a list), and back.
+ALTER TABLE urls ADD COLUMN removed_at REAL;  -- when first seen gone; NULL while present
+CREATE TABLE takedowns (url TEXT NOT NULL, event TEXT NOT NULL /* 'removed' | 'restored' */,
+    at REAL NOT NULL /* UNIX time first seen */, status INTEGER, location TEXT);
+CREATE INDEX takedowns_at ON takedowns (at);
+-- Deduplication by content: the payload digest of every URL's full capture, looked up.
+CREATE INDEX urls_payload_digest ON urls (payload_digest) WHERE payload_digest IS NOT NULL;
+-- Facts about the archive that must stay the same across runs (the crawl's name).
+CREATE TABLE facts (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+""",
+}
+# A fetch whose answer is worth keeping (not an error to retry next run), as SQL.
+_SETTLED_SQL = "(status BETWEEN 200 AND 399 OR status IN (404, 410))"
 
 
 class StateError(DcsError):
@@ -259,18 +294,53 @@ def settled(status: int | None) -> bool:
     return status is not None and (200 <= status < 400 or status in (404, 410))
 
 
-def _version_time(row: sqlite3.Row) -> float:
-    """When the version we hold was last modified, to compare with a sitemap lastmod.
+# The columns of the full capture a revisit refers to, named as Capture's fields.
+_REFERENCE_SQL = (
+    "etag, last_modified, payload_digest, warc_date, target_uri, record_id,"
+    " ref_filename AS filename, ref_offset AS offset, ref_length AS length"
+)
 
-    The server's own Last-Modified when it sent one: both times then come from the server's
-    clock, so a skew between its clock and ours cannot hide an edit. Else our fetch time.
+
+def _capture(row: sqlite3.Row) -> Capture:
+    """A Capture from a row of ``status, fetched_at, revisit`` and ``_REFERENCE_SQL``."""
+    fields = {name: row[name] for name in row.keys()}
+    fields["fetched_at"] = _dt(fields["fetched_at"])
+    fields["revisit"] = bool(fields["revisit"])
+    return Capture(**fields)
+
+
+def _own_url(url: str, target_uri: str | None) -> str:
+    # Its own archived URL, not that of another URL whose payload it repeats (dedup).
+    return target_uri if target_uri and Site().canonical(target_uri) == url else url
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run SQL statements one by one (executescript would commit the open transaction)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+
+
+@dataclass(frozen=True)
+class Takedown:
+    """One event of the ``takedowns`` table: an article found gone, or back.
+
+    ``at`` is when it was first seen so (our clock); ``status`` the HTTP status that showed
+    it, ``location`` the redirect target when a redirect to the home page or a list did.
     """
-    if row["last_modified"]:
-        try:
-            return email.utils.parsedate_to_datetime(row["last_modified"]).timestamp()
-        except (TypeError, ValueError):
-            pass
-    return row["fetched_at"]
+
+    url: str
+    event: str  # REMOVED or RESTORED
+    at: datetime
+    status: int | None = None
+    location: str | None = None
+
+
+REMOVED = "removed"
+RESTORED = "restored"
 
 
 class CrawlState:
@@ -332,14 +402,16 @@ class CrawlState:
             )
         if version == SCHEMA_VERSION:
             return
-        # Version 0 is a new file; later versions add their upgrade steps here.
         db.execute("BEGIN IMMEDIATE")
         try:
-            if db.execute("PRAGMA user_version").fetchone()[0] == 0:  # not raced by another
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            # Read again inside the transaction: another process may have upgraded it.
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                _run_script(db, _SCHEMA)
+                version = 1
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                _run_script(db, _UPGRADES[step])
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:  # SQLite may have rolled back already (a full disk)
@@ -436,13 +508,22 @@ class CrawlState:
         )
 
     # -- captures ---------------------------------------------------------------------
-    def record_capture(self, url: str, capture: Capture, kind: Kind | str | None = None) -> None:
+    def record_capture(
+        self,
+        url: str,
+        capture: Capture,
+        kind: Kind | str | None = None,
+        *,
+        original: Capture | None = None,
+    ) -> None:
         """Remember a fetch of ``url`` (any status).
 
         A revisit updates the last fetch (time, status, its own record) and the
         validators, and keeps the reference to the original full capture. A full
         response replaces that reference when it is a 2xx, or when there is no 2xx
         reference yet: a page that turns 404 or 503 keeps pointing at its last good copy.
+        A revisit of another URL's capture (``original``, deduplication by content) makes
+        that capture the reference, by the same rule: later revisits refer to it too.
         """
         fetched_at = _ts(capture.fetched_at, "fetched_at")
         with self.batch():
@@ -462,6 +543,9 @@ class CrawlState:
                     url,
                 ),
             )
+            if settled(capture.status):
+                # What the sitemaps and feeds say now is what this fetch holds.
+                self.db.execute("UPDATE lastmods SET fetched = value WHERE url = ?", (url,))
             if capture.is_revisit:
                 # Same representation: newer validators may come with it (RFC 9111 4.3.4).
                 self.db.execute(
@@ -469,7 +553,12 @@ class CrawlState:
                     " last_modified = coalesce(?, last_modified) WHERE url = ?",
                     (capture.etag, capture.last_modified, url),
                 )
-                return
+                if original is None:
+                    return
+                capture = replace(
+                    original, status=capture.status, etag=capture.etag,
+                    last_modified=capture.last_modified,
+                )  # fmt: skip
             self.db.execute(
                 "UPDATE urls SET ref_status = ?, ref_fetched_at = ?, etag = ?,"
                 " last_modified = ?, payload_digest = ?, record_id = ?, warc_date = ?,"
@@ -496,27 +585,11 @@ class CrawlState:
     def last_capture(self, url: str) -> Capture | None:
         """The last fetch of ``url`` and the full capture a revisit refers to (see Capture)."""
         row = self._one(
-            "SELECT status, fetched_at, revisit, etag, last_modified, payload_digest,"
-            " warc_date, target_uri, record_id, ref_filename, ref_offset, ref_length"
+            f"SELECT status, fetched_at, revisit, {_REFERENCE_SQL}"
             " FROM urls WHERE url = ? AND fetched_at IS NOT NULL",
             (url,),
         )
-        if row is None:
-            return None
-        return Capture(
-            status=row["status"],
-            fetched_at=_dt(row["fetched_at"]),  # type: ignore[arg-type]
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            payload_digest=row["payload_digest"],
-            warc_date=row["warc_date"],
-            target_uri=row["target_uri"],
-            record_id=row["record_id"],
-            filename=row["ref_filename"],
-            offset=row["ref_offset"],
-            length=row["ref_length"],
-            revisit=bool(row["revisit"]),
-        )
+        return None if row is None else _capture(row)
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         """``If-None-Match`` / ``If-Modified-Since`` for a refetch, from the last 200.
@@ -550,14 +623,40 @@ class CrawlState:
                 (_ts(published, "published"), _ts(modified, "modified"), url),
             )
 
-    def note_lastmod(self, url: str, lastmod: datetime) -> None:
-        """A sitemap's ``<lastmod>`` for the URL: newer than the last fetch makes it due."""
+    def note_lastmod(
+        self, url: str, source: str, value: str, *, fetched_since: datetime | None = None
+    ) -> None:
+        """The date ``source`` (a sitemap, a feed) gives ``url`` now, as the server wrote it.
+
+        Kept as text and only ever compared with the value seen before (``lastmod_changed``):
+        a server whose clock is years off, or ahead of ours, still says when it changed.
+        ``fetched_since`` (the start of this crawl): a URL fetched since then holds what the
+        value describes, so the value counts as fetched.
+        """
         with self.batch():
             self._touch(url)
             self.db.execute(
-                "UPDATE urls SET lastmod = max(coalesce(lastmod, ?1), ?1) WHERE url = ?2",
-                (_ts(lastmod, "lastmod"), url),
+                "INSERT INTO lastmods (url, source, value) VALUES (?, ?, ?)"
+                " ON CONFLICT (url, source) DO UPDATE SET value = excluded.value",
+                (url, source, value),
             )
+            if fetched_since is not None:
+                self.db.execute(
+                    "UPDATE lastmods SET fetched = value WHERE url = ? AND source = ?"
+                    f" AND EXISTS (SELECT 1 FROM urls WHERE url = ? AND fetched_at >= ?"
+                    f" AND {_SETTLED_SQL})",
+                    (url, source, url, _ts(fetched_since, "fetched_since")),
+                )
+
+    def lastmod_changed(self, url: str) -> bool:
+        """Whether a sitemap or feed now dates ``url`` otherwise than when it was last
+        fetched (or dates it for the first time since)."""
+        return (
+            self._one(
+                "SELECT 1 FROM lastmods WHERE url = ? AND value IS NOT fetched LIMIT 1", (url,)
+            )
+            is not None
+        )
 
     def record_text(self, url: str, sha1: str, path: str | os.PathLike[str]) -> None:
         """The article's text was written to the file ``path`` (an ordinary path).
@@ -615,7 +714,8 @@ class CrawlState:
     ) -> bool:
         """Whether ``url`` should be fetched (again) in this run.
 
-        Due: never fetched; a sitemap ``lastmod`` newer than the last fetch; the last
+        Due: never fetched; a sitemap or feed date that differs from the one seen at the
+        last fetch (``lastmod_changed``); the last
         fetch failed (5xx, 429, 403, network error …). Otherwise an article follows the
         policy by its age (``published``, else the stored published time, else when it was
         first seen); an asset is never refetched; home, lists, feeds, sitemaps and other
@@ -624,13 +724,12 @@ class CrawlState:
         """
         now_ts = _ts(now or datetime.now(UTC), "now")
         row = self._one(
-            "SELECT kind, fetched_at, status, first_seen, published, lastmod, last_modified"
-            " FROM urls WHERE url = ?",
+            "SELECT kind, fetched_at, status, first_seen, published FROM urls WHERE url = ?",
             (url,),
         )
         if row is None or row["fetched_at"] is None:
             return True
-        if row["lastmod"] is not None and row["lastmod"] > _version_time(row):
+        if self.lastmod_changed(url):
             return True
         if not settled(row["status"]):
             return True
@@ -660,21 +759,138 @@ class CrawlState:
             rows = self.db.execute(
                 "SELECT url, target_uri FROM urls WHERE kind = ?1 AND ref_status = 200"
                 " AND text_sha1 IS NOT NULL AND (?2 IS NULL"
-                " OR coalesce(published, first_seen) >= ?2 OR lastmod IS NOT NULL"
-                " OR status NOT IN (200, 304))",
+                " OR coalesce(published, first_seen) >= ?2 OR status NOT IN (200, 304)"
+                " OR EXISTS (SELECT 1 FROM lastmods l WHERE l.url = urls.url"
+                " AND l.value IS NOT l.fetched))",
                 (Kind.ARTICLE.value, oldest),
             ).fetchall()
         for url, target_uri in rows:
             if self.due_for_revisit(url, now, policy):
-                yield url, target_uri or url
+                yield url, _own_url(url, target_uri)
 
-    def changed_since_capture(self, url: str, lastmod: datetime) -> bool:
-        """Whether a ``lastmod`` says the URL changed after the version we hold (True when
-        we hold none)."""
-        row = self._one("SELECT fetched_at, last_modified FROM urls WHERE url = ?", (url,))
-        if row is None or row["fetched_at"] is None:
-            return True
-        return _ts(lastmod, "lastmod") > _version_time(row)
+    def last_url(self, url: str) -> str:
+        """The URL ``url`` (canonical) was last archived under: the query a portal article
+        was linked with kept; ``url`` itself when it was never archived."""
+        row = self._one("SELECT target_uri FROM urls WHERE url = ?", (url,))
+        return _own_url(url, row["target_uri"] if row else None)
+
+    # -- listings and takedowns ---------------------------------------------------------
+    def record_listing(self, listing: str, urls: Iterable[str], page: int = 1) -> None:
+        """The articles a child sitemap (``page`` 1) or a list page names now."""
+        now = time.time()
+        with self.batch():
+            self.db.executemany(
+                "INSERT INTO listings (listing, url, page, seen_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (listing, url) DO UPDATE SET page = excluded.page,"
+                " seen_at = excluded.seen_at",
+                [(listing, url, page, now) for url in dict.fromkeys(urls)],
+            )
+
+    def gone_from_listing(
+        self, listing: str, since: datetime, before_page: int | None = None
+    ) -> list[str]:
+        """Articles ``listing`` named in an earlier read but not since ``since``: it no longer
+        names them. Only those last named before page ``before_page`` of a list (one read
+        down to that page; an article from further down may have moved past the pages read).
+        They leave the listing; one named again is recorded again."""
+        where = "listing = ? AND seen_at < ?"
+        params: tuple[Any, ...] = (listing, _ts(since, "since"))
+        if before_page is not None:
+            where += " AND page < ?"
+            params += (before_page,)
+        with self.batch():
+            gone = [
+                url for (url,) in self.db.execute(f"SELECT url FROM listings WHERE {where}", params)
+            ]
+            self.db.execute(f"DELETE FROM listings WHERE {where}", params)
+        return gone
+
+    def record_removed(
+        self, url: str, status: int | None, location: str | None = None, at: datetime | None = None
+    ) -> bool:
+        """The article is gone (a 404/410, a redirect to the home page or a list): marked
+        removed as of ``at`` (now), unless it already was (the first date stays). Its
+        captures and text are not touched. True if this is news."""
+        when = _ts(at or datetime.now(UTC), "at")
+        with self.batch():
+            self._touch(url)
+            changed = self.db.execute(
+                "UPDATE urls SET removed_at = ? WHERE url = ? AND removed_at IS NULL", (when, url)
+            ).rowcount
+            if changed:
+                self.db.execute(
+                    "INSERT INTO takedowns (url, event, at, status, location)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (url, REMOVED, when, status, location),
+                )
+        return bool(changed)
+
+    def record_present(self, url: str, status: int | None, at: datetime | None = None) -> bool:
+        """The article answers again (200, or 304 to a conditional request): a removed one
+        is recorded ``restored``. True if it was removed."""
+        when = _ts(at or datetime.now(UTC), "at")
+        with self.batch():
+            changed = self.db.execute(
+                "UPDATE urls SET removed_at = NULL WHERE url = ? AND removed_at IS NOT NULL",
+                (url,),
+            ).rowcount
+            if changed:
+                self.db.execute(
+                    "INSERT INTO takedowns (url, event, at, status) VALUES (?, ?, ?, ?)",
+                    (url, RESTORED, when, status),
+                )
+        return bool(changed)
+
+    def is_removed(self, url: str) -> bool:
+        return (
+            self._one("SELECT 1 FROM urls WHERE url = ? AND removed_at IS NOT NULL", (url,))
+            is not None
+        )
+
+    def takedowns(self, since: datetime | None = None, url: str | None = None) -> list[Takedown]:
+        """The takedown events (``removed``, ``restored``), oldest first; those seen since
+        ``since``, of ``url`` only when given."""
+        where, params = ["1"], []
+        if since is not None:
+            where.append("at >= ?")
+            params.append(_ts(since, "since"))
+        if url is not None:
+            where.append("url = ?")
+            params.append(url)
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT url, event, at, status, location FROM takedowns"
+                f" WHERE {' AND '.join(where)} ORDER BY at, rowid",
+                params,
+            ).fetchall()
+        return [Takedown(u, e, _dt(a), s, loc) for u, e, a, s, loc in rows]  # type: ignore[arg-type]
+
+    # -- deduplication ------------------------------------------------------------------
+    def capture_by_digest(self, payload_digest: str) -> Capture | None:
+        """A full response record, of any URL, whose payload has this digest (through an
+        index: one lookup whatever the size of the archive)."""
+        row = self._one(
+            "SELECT ref_status AS status, ref_fetched_at AS fetched_at, 0 AS revisit,"
+            f" {_REFERENCE_SQL} FROM urls WHERE payload_digest = ? AND record_id IS NOT NULL"
+            " AND target_uri IS NOT NULL AND warc_date IS NOT NULL AND ref_filename IS NOT NULL"
+            " LIMIT 1",
+            (payload_digest,),
+        )
+        return None if row is None else _capture(row)
+
+    # -- facts --------------------------------------------------------------------------
+    def fact(self, name: str) -> str | None:
+        """A fact about the archive kept across runs (see ``set_fact``), or None."""
+        row = self._one("SELECT value FROM facts WHERE name = ?", (name,))
+        return None if row is None else row["value"]
+
+    def set_fact(self, name: str, value: str) -> None:
+        with self._lock:
+            self.db.execute(
+                "INSERT INTO facts (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
 
     # -- frontier ---------------------------------------------------------------------
     def enqueue(self, url: str, fetch_url: str, kind: Kind | str, priority: int = 0) -> bool:

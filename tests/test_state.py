@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 ARTICLE = "https://dangcongsan.vn/ha-noi--quang-ninh-thuc-day-hop-tac-post531379.html"
 LIST = "https://dangcongsan.vn/thoi-su"
 IMAGE = "https://file1.dangcongsan.vn/data/0/images/2026/11/28/a.jpg"
+SITEMAP = "https://dangcongsan.vn/sitemaps/sitemap-2019-08.xml"
+FEED = "https://dangcongsan.vn/rss"
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
@@ -340,11 +342,11 @@ def test_revisit_rules_beyond_age(state):
     assert not state.due_for_revisit(ARTICLE, NOW, policy)
     # A given published time overrides the stored one.
     assert state.due_for_revisit(ARTICLE, NOW, policy, published=NOW - timedelta(days=1))
-    # A sitemap lastmod newer than the last fetch makes even an old article due.
-    state.note_lastmod(ARTICLE, NOW - timedelta(days=60))
+    # A sitemap lastmod other than the one seen at the last fetch makes even an old one due.
+    state.note_lastmod(ARTICLE, SITEMAP, "2019-08-10T16:02:00+07:00")
+    state.record_capture(ARTICLE, full(304, NOW - timedelta(days=50)))
     assert not state.due_for_revisit(ARTICLE, NOW, policy)
-    state.note_lastmod(ARTICLE, NOW - timedelta(days=1))
-    state.note_lastmod(ARTICLE, NOW - timedelta(days=55))  # an older lastmod does not undo it
+    state.note_lastmod(ARTICLE, SITEMAP, "2019-08-09T10:00:00+07:00")  # earlier: still a change
     assert state.due_for_revisit(ARTICLE, NOW, policy)
     # A failed fetch is retried next run.
     other = "https://dangcongsan.vn/x-y-z-w-post1.html"
@@ -456,5 +458,147 @@ def test_articles_due_are_those_the_policy_or_a_sitemap_names(state):
     for url, published in ((young, 2), (old, 60), (edited, 90)):
         fetched(state, url, published, 1.5)
         state.record_text(url, "0" * 40, state.out_dir / "text" / "x.txt")
-    state.note_lastmod(edited, NOW - timedelta(hours=1))
+    state.note_lastmod(edited, SITEMAP, "2026-11-28T18:00:00+07:00")
     assert {url for url, _ in state.articles_due(NOW, policy)} == {young, edited}
+
+
+# -- dates as the server wrote them ----------------------------------------------------------
+def test_a_lastmod_is_a_change_when_it_differs_whatever_the_clocks(state):
+    state.record_capture(ARTICLE, full(at=NOW))
+    # First seen after the fetch: nothing says which version we hold, so it is rechecked.
+    state.note_lastmod(ARTICLE, SITEMAP, "2019-08-10T16:02:00+07:00")
+    assert state.lastmod_changed(ARTICLE)
+    state.record_capture(ARTICLE, full(304, NOW + timedelta(hours=1)))
+    assert not state.lastmod_changed(ARTICLE)
+    state.note_lastmod(ARTICLE, SITEMAP, "2019-08-10T16:02:00+07:00")  # the same: no change
+    assert not state.lastmod_changed(ARTICLE)
+    # A date years before our clock, and one a day after it: both are changes.
+    for value in ("2012-01-01T00:00:00+07:00", "2026-11-29T12:00:00+07:00"):
+        state.note_lastmod(ARTICLE, SITEMAP, value)
+        assert state.lastmod_changed(ARTICLE)
+        state.record_capture(ARTICLE, full(at=NOW + timedelta(hours=2)))
+        assert not state.lastmod_changed(ARTICLE)
+
+
+def test_each_source_keeps_its_own_date_format(state):
+    state.note_lastmod(ARTICLE, SITEMAP, "2019-08-10T16:02:00+07:00")
+    state.note_lastmod(ARTICLE, FEED, "Sat, 10 Aug 2019 15:21:00 +0700")
+    state.record_capture(ARTICLE, full(at=NOW))
+    for _ in range(2):  # read again in the same forms: never a change
+        state.note_lastmod(ARTICLE, SITEMAP, "2019-08-10T16:02:00+07:00")
+        state.note_lastmod(ARTICLE, FEED, "Sat, 10 Aug 2019 15:21:00 +0700")
+        assert not state.lastmod_changed(ARTICLE)
+
+
+def test_a_date_seen_after_a_fetch_in_the_same_crawl_counts_as_fetched(state):
+    started = NOW - timedelta(minutes=5)
+    state.record_capture(ARTICLE, full(at=NOW))
+    state.note_lastmod(ARTICLE, SITEMAP, "2019-08-10T16:02:00+07:00", fetched_since=started)
+    assert not state.lastmod_changed(ARTICLE)
+    # Fetched before this crawl: the date may describe an edit made since.
+    state.note_lastmod(ARTICLE, SITEMAP, "2019-08-11", fetched_since=NOW + timedelta(minutes=1))
+    assert state.lastmod_changed(ARTICLE)
+    # A failed fetch holds no version.
+    state.record_capture(LIST, full(503, at=NOW))
+    state.note_lastmod(LIST, SITEMAP, "2019-08-11", fetched_since=started)
+    assert state.lastmod_changed(LIST)
+
+
+# -- listings and takedowns ------------------------------------------------------------------
+def test_an_article_no_longer_named_by_its_sitemap_is_gone_from_it(state):
+    a, b = ARTICLE, "https://dangcongsan.vn/x-y-z-w-post1.html"
+    state.record_listing(SITEMAP, [a, b])
+    started = datetime.now(UTC)
+    state.record_listing(SITEMAP, [a])
+    assert state.gone_from_listing(SITEMAP, since=started) == [b]
+    assert state.gone_from_listing(SITEMAP, since=started) == []  # judged once
+
+
+def test_a_list_judges_only_the_pages_above_the_last_one_read(state):
+    top, bottom = ARTICLE, "https://dangcongsan.vn/x-y-z-w-post1.html"
+    state.record_listing(LIST, [top], page=1)
+    state.record_listing(LIST, [bottom], page=2)
+    started = datetime.now(UTC) + timedelta(seconds=1)
+    # This crawl read pages 1 and 2 and named neither: one from page 2 may be on page 3 now.
+    assert state.gone_from_listing(LIST, since=started, before_page=2) == [top]
+
+
+def test_takedowns_are_events_and_the_first_date_stays(state):
+    state.record_capture(ARTICLE, full(at=NOW))
+    state.record_text(ARTICLE, "ab" * 20, write_text(state.out_dir))
+    assert not state.record_present(ARTICLE, 200)  # never removed: nothing to record
+    assert state.record_removed(ARTICLE, 404, at=NOW)
+    assert not state.record_removed(ARTICLE, 410, at=NOW + timedelta(days=1))
+    assert state.is_removed(ARTICLE)
+    state.record_capture(ARTICLE, full(404, at=NOW))
+    assert state.is_archived(ARTICLE)  # its capture and text stay
+    home = "https://dangcongsan.vn/"
+    assert state.record_present(ARTICLE, 200, at=NOW + timedelta(days=2))
+    assert state.record_removed(ARTICLE, 301, home, at=NOW + timedelta(days=3))
+    events = state.takedowns()
+    assert [(e.event, e.at, e.status, e.location) for e in events] == [
+        ("removed", NOW, 404, None),
+        ("restored", NOW + timedelta(days=2), 200, None),
+        ("removed", NOW + timedelta(days=3), 301, home),
+    ]
+    assert [e.event for e in state.takedowns(since=NOW + timedelta(days=1))] == [
+        "restored",
+        "removed",
+    ]
+    assert state.takedowns(url=LIST) == []
+    row = state.db.execute("SELECT removed_at FROM urls WHERE url = ?", (ARTICLE,)).fetchone()
+    assert row[0] == (NOW + timedelta(days=3)).timestamp()
+
+
+def test_the_takedowns_table_has_the_agreed_columns(state):
+    columns = state.db.execute("PRAGMA table_info(takedowns)").fetchall()
+    assert [(c[1], c[2], c[3]) for c in columns] == [
+        ("url", "TEXT", 1),
+        ("event", "TEXT", 1),
+        ("at", "REAL", 1),
+        ("status", "INTEGER", 0),
+        ("location", "TEXT", 0),
+    ]
+
+
+# -- deduplication ---------------------------------------------------------------------------
+def test_a_payload_is_found_by_its_digest_under_any_url(state):
+    state.record_capture(IMAGE, full(n=1))
+    assert state.capture_by_digest("sha1:P1").record_id == "<urn:uuid:1>"
+    assert state.capture_by_digest("sha1:P9") is None
+    plan = state.db.execute(
+        "EXPLAIN QUERY PLAN SELECT record_id FROM urls WHERE payload_digest = ?"
+        " AND record_id IS NOT NULL",
+        ("x",),
+    ).fetchall()
+    assert "urls_payload_digest" in str(plan)
+
+
+def test_a_revisit_of_another_url_makes_its_original_the_reference(state):
+    state.record_capture(IMAGE, full(n=1))
+    original = state.capture_by_digest("sha1:P1")
+    other = IMAGE.replace("a.jpg", "b.jpg")
+    own = full(n=2, revisit=True, etag='"mine"')
+    state.record_capture(other, own, original=original)
+    last = state.last_capture(other)
+    assert last.revisit and last.record_id == "<urn:uuid:1>" and last.etag == '"mine"'
+    assert last.target_uri == original.target_uri
+    assert state.conditional_headers(other)["If-None-Match"] == '"mine"'
+
+
+# -- schema upgrades -------------------------------------------------------------------------
+def test_a_schema_1_store_is_upgraded_keeping_its_data(tmp_path):
+    db = sqlite3.connect(tmp_path / "state.sqlite3")
+    db.executescript(state_module._SCHEMA)
+    db.execute(
+        "INSERT INTO urls (url, kind, first_seen, fetched_at, status, lastmod)"
+        " VALUES (?, 'article', 1, 2, 200, 3)",
+        (ARTICLE,),
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with CrawlState.open(tmp_path) as state:
+        assert state.db.execute("PRAGMA user_version").fetchone()[0] == state_module.SCHEMA_VERSION
+        assert state.last_capture(ARTICLE).status == 200
+        assert not state.lastmod_changed(ARTICLE) and not state.is_removed(ARTICLE)

@@ -118,7 +118,7 @@ def test_no_warcs_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def replica_warcs(tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """Two crawls of the replica a month apart (some articles edited in between)."""
+    """Two crawls of the replica a month apart (some articles edited, some taken down)."""
     replica = pytest.importorskip("crawler.replica")
     if not hasattr(replica, "ReplicaSite"):
         pytest.skip("crawler.replica has no ReplicaSite yet")
@@ -128,7 +128,7 @@ def replica_warcs(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     latest: dict[str, str] = {}
     for crawl, month in enumerate(("11", "12")):
         responses = []
-        for n, article in enumerate(site.articles):
+        for n, article in enumerate(a for a in site.articles if not a.removed):
             status, headers, body = site.render(article.path)
             date = f"2026-{month}-{1 + n % 3:02d}T0{n % 10}:00:00Z"
             responses.append((base + article.path, date, body, list(headers.items())))

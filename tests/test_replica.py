@@ -11,7 +11,10 @@ import subprocess
 import sys
 import time
 import unicodedata
+import urllib.request
 import xml.etree.ElementTree as ET
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from importlib import resources
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -20,6 +23,7 @@ from lxml import html as lxml_html
 
 from crawler.errors import DcsError
 from crawler.replica import FaultPlan, FaultSpecError, ReplicaServer, ReplicaSite
+from crawler.replica import text as text_module
 from crawler.replica.model import path_id
 from crawler.site import Kind, Site, generation
 
@@ -703,7 +707,9 @@ def test_clock_adds_new_articles_and_edits_old_ones() -> None:
         now_headers = site.render(a.path)[1]
         assert now_headers["ETag"] != headers["ETag"]
         assert now_headers["Last-Modified"] != headers["Last-Modified"]
-    untouched = [a for a in site.articles if a.key in before and a not in edited]
+    untouched = [
+        a for a in site.articles if a.key in before and a not in edited + changes["removed"]
+    ]
     for a in untouched:
         assert site.render(a.path)[1]["ETag"] == before[a.key][0]["ETag"], a.path
 
@@ -773,3 +779,68 @@ def test_search_pages_answer_but_are_kind_search(site: ReplicaSite) -> None:
     for path in site.urls()["search"]:
         assert rules.classify(LIVE + path) is Kind.SEARCH
         assert parse_qs(urlsplit(path).query)
+
+
+def sitemap_entries(site: ReplicaSite) -> dict[str, str]:
+    """Every article URL in the monthly sitemaps, with its lastmod as written."""
+    index = ET.fromstring(site.render("/sitemap.xml")[2])
+    entries = {}
+    for loc in index.iter(f"{SITEMAP_NS}loc"):
+        data = site.render(urlsplit(loc.text).path)[2]
+        child = ET.fromstring(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+        for url in child.iter(f"{SITEMAP_NS}url"):
+            entries[url.findtext(f"{SITEMAP_NS}loc")] = url.findtext(f"{SITEMAP_NS}lastmod")
+    return entries
+
+
+def month_lastmods(site: ReplicaSite) -> dict[str, str]:
+    index = ET.fromstring(site.render("/sitemap.xml")[2])
+    return {
+        s.findtext(f"{SITEMAP_NS}loc"): s.findtext(f"{SITEMAP_NS}lastmod")
+        for s in index.iter(f"{SITEMAP_NS}sitemap")
+    }
+
+
+@pytest.mark.parametrize("skew_days", [-7 * 365, 1])
+def test_a_skewed_clock_dates_edits_and_the_date_header(skew_days: int) -> None:
+    site = ReplicaSite(seed=5, per_generation=10, clock_skew=timedelta(days=skew_days))
+    old, new = site.articles[1], site.articles[-1]
+    site.edit(old.key, new.key)
+    for a in (old, new):
+        assert a.modified == site.now + timedelta(days=skew_days) and a.edits == 1
+        assert "(Cập nhật lần 1)" in a.expected_text
+        assert sitemap_entries(site)[a.url] == text_module.iso(a.modified)
+    with ReplicaServer(site) as server:
+        with urllib.request.urlopen(server.url("/")) as response:
+            date = parsedate_to_datetime(response.headers["Date"])
+    assert abs((date - site.clock).total_seconds()) < 1
+
+
+@pytest.mark.parametrize(("how", "status", "location"), [
+    ("404", 404, None), ("410", 410, None), ("home", 302, "/"), ("list", 302, "/{section}"),
+])  # fmt: skip
+def test_a_taken_down_article_answers_as_told_and_leaves_every_listing(how, status, location):
+    site = ReplicaSite(seed=5, per_generation=10)
+    a = next(a for a in site.articles if not a.is_video and a.key != "531379")
+    months_before = month_lastmods(site)
+    site.take_down(a.key, how)
+    rendered = site.render(a.path)
+    assert rendered[0] == status
+    if location:
+        assert rendered[1]["Location"] == location.format(section=a.section.slug)
+    assert a.url not in sitemap_entries(site)
+    assert a.path not in site.urls()["article"]
+    for page in ("/", f"/{a.section.slug}", "/rss"):
+        assert a.path.split("?")[0] not in site.render(page)[2].decode()
+    changed = [m for m, v in month_lastmods(site).items() if months_before.get(m) != v]
+    assert len(changed) == 1  # its month's sitemap was written anew
+    site.restore(a.key)
+    assert site.render(a.path)[0] == 200 and a.url in sitemap_entries(site)
+
+
+def test_the_clock_takes_articles_down_now_and_then() -> None:
+    site = ReplicaSite(seed=5, per_generation=10)
+    changes = site.advance(days=20)
+    assert len(changes["removed"]) >= 2
+    for a in changes["removed"]:
+        assert site.render(a.path)[0] in (404, 410, 302)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import timedelta
 
 from ..errors import DcsError
 from .faults import KINDS, FaultPlan, FaultSpecError
@@ -42,11 +43,14 @@ def serve_forever(
     days: int = 0,
     advance_every: float = 0.0,
     force: list[str] | None = None,
+    clock_skew_days: float = 0.0,
 ) -> int:
     """Serve the replica until interrupted; the base URL goes to stdout first, alone."""
     plan = _plan(faults, force)
     try:
-        site = ReplicaSite(seed=seed, per_generation=per_generation)
+        site = ReplicaSite(
+            seed=seed, per_generation=per_generation, clock_skew=timedelta(days=clock_skew_days)
+        )
     except ValueError as exc:
         raise FaultSpecError(str(exc)) from None
     if days:
@@ -115,12 +119,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="one day per N seconds",
     )
+    parser.add_argument(
+        "--clock-skew",
+        type=number_in(-36500, 36500, float),
+        default=0.0,
+        metavar="DAYS",
+        help="the server's clock, which dates edits and takedowns, runs DAYS off the stories' "
+        "time (negative: behind)",
+    )
 
 
 def serve_from_arguments(args: argparse.Namespace) -> int:
     return serve_forever(
         args.host, args.port, args.seed, args.faults, args.per_generation, args.days,
-        args.advance_every, args.force,
+        args.advance_every, args.force, args.clock_skew,
     )  # fmt: skip
 
 

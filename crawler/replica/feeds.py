@@ -41,11 +41,21 @@ def child_path(month: str, oldest: str) -> str:
     return f"/sitemaps/sitemap-{month}{suffix}"
 
 
-def sitemap_index(months: dict[str, list[ReplicaArticle]]) -> Page:
+def _month_lastmod(stories: list[ReplicaArticle], written: datetime | None) -> datetime:
+    """A month's lastmod: when its sitemap was last written anew by the server's clock (an
+    edit, a story added, taken down or back), else its newest story's modified time. A
+    server whose clock runs behind thus dates a change before what the month held."""
+    return written or max(a.modified for a in stories)
+
+
+def sitemap_index(
+    months: dict[str, list[ReplicaArticle]], changed: dict[str, datetime] | None = None
+) -> Page:
+    changed = changed or {}
     oldest = min(months)
     rows = []
     for month in sorted(months, reverse=True):
-        lastmod = max(a.modified for a in months[month])
+        lastmod = _month_lastmod(months[month], changed.get(month))
         rows.append(
             f"<sitemap><loc>{LIVE}{child_path(month, oldest)}</loc>"
             f"<lastmod>{text.iso(lastmod)}</lastmod></sitemap>"
@@ -54,11 +64,13 @@ def sitemap_index(months: dict[str, list[ReplicaArticle]]) -> Page:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<sitemapindex xmlns="{SITEMAP_NS}">\n' + "\n".join(rows) + "\n</sitemapindex>\n"
     )
-    newest = max(a.modified for stories in months.values() for a in stories)
+    newest = max(_month_lastmod(stories, changed.get(m)) for m, stories in months.items())
     return Page(200, XML, body.encode(), "sitemap", newest)
 
 
-def sitemap_child(stories: list[ReplicaArticle], gzipped: bool) -> Page:
+def sitemap_child(
+    stories: list[ReplicaArticle], gzipped: bool, changed: datetime | None = None
+) -> Page:
     rows = [
         f"<url><loc>{escape(a.url)}</loc><lastmod>{text.iso(a.modified)}</lastmod></url>"
         for a in sorted(stories, key=lambda a: (a.published, a.key), reverse=True)
@@ -67,7 +79,7 @@ def sitemap_child(stories: list[ReplicaArticle], gzipped: bool) -> Page:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<urlset xmlns="{SITEMAP_NS}">\n' + "\n".join(rows) + "\n</urlset>\n"
     ).encode()
-    lastmod = max(a.modified for a in stories)
+    lastmod = _month_lastmod(stories, changed)
     if gzipped:
         # mtime=0: the same month gives the same bytes, whenever it is served
         return Page(200, GZIP, gzip.compress(body, mtime=0), "sitemap", lastmod, compressible=False)

@@ -29,6 +29,9 @@ GEN3_START = datetime(2025, 1, 1, 6, 0, tzinfo=VN_TZ)
 # A parent category id that gen-3 links sometimes append: categoryId=1902448,1902440
 PARENT_CATEGORY_ID = 1902440
 SEED_ID = "531379"
+# How the site takes a story down: its URL answers 404 or 410, or redirects to the home page
+# or to the story's category list.
+TAKEDOWNS = ("404", "410", "home", "list")
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ class ReplicaArticle:
     is_video: bool = False
     video_url: str | None = None
     edits: int = 0  # how many times advance() edited it
+    removed: str | None = None  # taken down: how it answers now (one of TAKEDOWNS)
+    removed_at: datetime | None = None  # by the server's clock
 
     @property
     def url(self) -> str:
@@ -407,6 +412,11 @@ def seed_articles(gen: Generator) -> list[ReplicaArticle]:
         old_paths=[_quote_path(f"/thoi-su/{slug}-{SEED_ID}.html")],
         markup=Markup(lazy=True, related_position="middle", readmore=None),
     )
+    # The same photo uploaded again for another story: another URL, the same bytes (the
+    # site's CDN keeps a copy per upload), as an archive that dedups by content meets it.
+    hanam.figures.append(
+        Figure(f"{FILE_CDN}/data/0/images/2019/07/13/upload/hn-qn-1.jpg?w=780", text.CAPTIONS[3])
+    )
     a.related_links = [
         RelatedLink(hanam.title, hanam.key, LIVE + hanam.path),
         RelatedLink(vinhphuc.title, vinhphuc.key, LIVE + vinhphuc.path),
@@ -457,8 +467,17 @@ def _migrate(gen: Generator, articles: list[ReplicaArticle]) -> None:
             a.old_paths.append(_quote_path(old or f"/{a.slug}-post{a.key}.html"))
 
 
-def grow(seed: int, day: int, articles: list[ReplicaArticle], now: datetime) -> tuple[list, list]:
-    """One day of the clock: new gen-3 stories published up to `now`, a few old ones edited."""
+def grow(
+    seed: int,
+    day: int,
+    articles: list[ReplicaArticle],
+    now: datetime,
+    clock: datetime | None = None,
+) -> tuple[list, list, list]:
+    """One day of the clock: new gen-3 stories published up to `now`, a few old ones edited,
+    now and then one taken down. `clock` is the server's clock, which dates the edits and
+    takedowns (`now` unless it is skewed)."""
+    clock = clock or now
     gen = Generator(random.Random(f"dcs-replica:{seed}:day:{day}"))
     gen.slugs = {a.slug for a in articles}
     gen.ids = {a.key for a in articles}
@@ -468,8 +487,20 @@ def grow(seed: int, day: int, articles: list[ReplicaArticle], now: datetime) -> 
         a.modified = a.published
         gen.relate(a, articles, gen.rng.randint(0, 3))
         new.append(a)
-    editable = [a for a in articles if not a.is_video and a.key != SEED_ID]
+    editable = [a for a in articles if not a.is_video and a.key != SEED_ID and not a.removed]
     edited = gen.rng.sample(editable, min(2, len(editable)))
     for a in edited:
-        gen.edit(a, now)
-    return new, edited
+        gen.edit(a, clock)
+    removed = []
+    candidates = [a for a in editable if a not in edited]
+    if candidates and gen.rng.random() < 0.4:
+        a = gen.rng.choice(candidates)
+        take_down(a, gen.rng.choice(TAKEDOWNS), clock)
+        removed.append(a)
+    return new, edited, removed
+
+
+def take_down(a: ReplicaArticle, how: str, clock: datetime) -> None:
+    if how not in TAKEDOWNS:
+        raise ValueError(f"a takedown is one of {', '.join(TAKEDOWNS)}, not {how!r}")
+    a.removed, a.removed_at = how, clock

@@ -199,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _head(self, status: int, headers: dict[str, str], replica: ReplicaServer) -> None:
         """Send the status line and headers; `headers` becomes what was sent, for the log."""
-        sent = {"Server": SERVER_NAME, "Date": http_date(replica.site.now), **headers}
+        sent = {"Server": SERVER_NAME, "Date": http_date(replica.site.clock), **headers}
         if self.close_connection:
             sent["Connection"] = "close"
         self.send_response_only(status)

@@ -6,6 +6,7 @@ Thread-safe: one lock guards the clock and the page cache.
 
 from __future__ import annotations
 
+import random
 import threading
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
@@ -33,13 +34,24 @@ class ReplicaSite:
     """A deterministic model of dangcongsan.vn: same seed, same site, byte for byte."""
 
     def __init__(
-        self, seed: int = 1, per_generation: int = 60, now: datetime | None = None
+        self,
+        seed: int = 1,
+        per_generation: int = 60,
+        now: datetime | None = None,
+        clock_skew: timedelta = timedelta(0),
     ) -> None:
         if per_generation < 3:
             raise ValueError("per_generation must be at least 3")
         self.seed = seed
         self.per_generation = per_generation
         self.now = now or model.START_NOW
+        # How far the server's clock is off the stories' own time line: it dates edits and
+        # takedowns (sitemap lastmod, Last-Modified) and the Date header. Years behind is a
+        # mirror of an old snapshot or a CMS with a wrong clock. Settable at any time.
+        self.clock_skew = clock_skew
+        # When each month's sitemap was last written anew (an edit, a new story, a takedown),
+        # by the server's clock: the lastmod the sitemap index gives it from then on.
+        self._month_written: dict[str, datetime] = {}
         self.day = 0
         self._lock = threading.RLock()
         self._articles = model.build(seed, per_generation, self.now)
@@ -63,21 +75,64 @@ class ReplicaSite:
         hit = self._routes.get(unquote(urlsplit(path_or_url).path))
         return hit[1] if hit else None
 
+    @property
+    def clock(self) -> datetime:
+        """The server's clock: ``now`` off by ``clock_skew``."""
+        return self.now + self.clock_skew
+
     def advance(self, days: int = 1) -> dict[str, list[ReplicaArticle]]:
-        """Move the clock: new stories appear, some old ones are edited. Returns both."""
-        added: list[ReplicaArticle] = []
-        edited: list[ReplicaArticle] = []
+        """Move the clock: new stories appear, some old ones are edited, now and then one is
+        taken down. Returns them as "new", "edited" and "removed"."""
+        changes: dict[str, list[ReplicaArticle]] = {"new": [], "edited": [], "removed": []}
         with self._lock:
             for _ in range(days):
                 self.day += 1
                 self.now += timedelta(days=1)
-                new, changed = model.grow(self.seed, self.day, self._articles, self.now)
+                new, edited, removed = model.grow(
+                    self.seed, self.day, self._articles, self.now, self.clock
+                )
                 self._articles.extend(new)
-                added += new
-                edited += changed
+                self._rewrite_months(new + edited + removed)
+                changes["new"] += new
+                changes["edited"] += edited
+                changes["removed"] += removed
             self._articles.sort(key=lambda a: (a.published, a.key))
             self._reindex()
-        return {"new": added, "edited": edited}
+        return changes
+
+    def edit(self, *keys: str) -> list[ReplicaArticle]:
+        """Edit these articles now (dated by the server's clock), as advance() edits some."""
+        with self._lock:
+            edited = [self._by_key[key] for key in keys]
+            for a in edited:
+                rng = random.Random(f"dcs-replica:{self.seed}:edit:{a.key}:{a.edits}")
+                model.Generator(rng).edit(a, self.clock)
+            self._rewrite_months(edited)
+            self._reindex()
+        return edited
+
+    def take_down(self, key: str, how: str = "404") -> ReplicaArticle:
+        """Take an article down: it leaves the lists, feeds and its sitemap month, and its URL
+        answers `how` (404, 410, a redirect to "home" or to its category "list")."""
+        with self._lock:
+            a = self._by_key[key]
+            model.take_down(a, how, self.clock)
+            self._rewrite_months([a])
+            self._reindex()
+        return a
+
+    def restore(self, key: str) -> ReplicaArticle:
+        """Put a taken-down article back, as it was."""
+        with self._lock:
+            a = self._by_key[key]
+            a.removed = a.removed_at = None
+            self._rewrite_months([a])
+            self._reindex()
+        return a
+
+    def _rewrite_months(self, changed: list[ReplicaArticle]) -> None:
+        for a in changed:
+            self._month_written[feeds.month_key(a)] = self.clock
 
     def _reindex(self) -> None:
         self._cache: dict[str, Page] = {}
@@ -86,17 +141,23 @@ class ReplicaSite:
         self._images: dict[str, ReplicaArticle] = {}
         self._media: dict[str, ReplicaArticle] = {}
         for a in self._articles:
-            self._routes[unquote(a.path.split("?", 1)[0])] = ("article", a)
+            self._routes[unquote(a.path.split("?", 1)[0])] = (
+                "removed" if a.removed else "article",
+                a,
+            )
             for old in a.old_paths:
                 self._routes[unquote(old)] = ("redirect", a)
             for f in a.figures:
                 self._images[f.path.split("?", 1)[0]] = a
             if a.video_url:
                 self._media[urlsplit(a.video_url).path] = a
-        self._newest = sorted(self._articles, key=lambda a: (a.published, a.key), reverse=True)
+        present = [a for a in self._articles if not a.removed]
+        self._newest = sorted(present, key=lambda a: (a.published, a.key), reverse=True)
         self._months: dict[str, list[ReplicaArticle]] = {}
         for a in self._articles:
-            self._months.setdefault(feeds.month_key(a), []).append(a)
+            self._months.setdefault(feeds.month_key(a), [])
+            if not a.removed:
+                self._months[feeds.month_key(a)].append(a)
         self._oldest_month = min(self._months)
         self._tags = {text.slugify(t): t for t in text.TAGS}
 
@@ -135,6 +196,8 @@ class ReplicaSite:
         hit = self._routes.get(path)
         if hit and hit[0] == "article":
             return self._article_page(hit[1])
+        if hit and hit[0] == "removed":
+            return self._removed_page(hit[1])
         if hit:
             return Page(301, HTML, MOVED, "redirect", location=hit[1].path, compressible=False)
         if path == "/":
@@ -142,7 +205,7 @@ class ReplicaSite:
         if path == "/robots.txt":
             return feeds.robots()
         if path == "/sitemap.xml":
-            return feeds.sitemap_index(self._months)
+            return feeds.sitemap_index(self._months, self._month_written)
         if path.startswith("/sitemaps/sitemap-"):
             return self._sitemap_child(path)
         if path == "/rss":
@@ -178,8 +241,20 @@ class ReplicaSite:
             )
         return None
 
+    def _removed_page(self, a: ReplicaArticle) -> Page:
+        if a.removed in ("404", "410"):
+            page = listings.not_found(a.path)
+            return Page(int(a.removed), page.content_type, page.body, "removed")
+        target = "/" if a.removed == "home" else f"/{a.section.slug}"
+        return Page(302, HTML, MOVED.replace(b"301 Moved Permanently", b"302 Found"), "removed",
+                    location=target, compressible=False)  # fmt: skip
+
     def _article_page(self, a: ReplicaArticle) -> Page:
-        earlier = [b for b in self._articles if b.published < a.published and not b.is_video]
+        earlier = [
+            b
+            for b in self._articles
+            if b.published < a.published and not b.is_video and not b.removed
+        ]
         dead = None
         if a.markup.dead_link:
             dead = DEAD_PATHS[int(a.key) % len(DEAD_PATHS)]
@@ -189,9 +264,9 @@ class ReplicaSite:
         name = path[len("/sitemaps/sitemap-") :]
         month = name.split(".", 1)[0]
         stories = self._months.get(month)
-        if not stories or path != feeds.child_path(month, self._oldest_month):
+        if stories is None or path != feeds.child_path(month, self._oldest_month):
             return None
-        return feeds.sitemap_child(stories, path.endswith(".gz"))
+        return feeds.sitemap_child(stories, path.endswith(".gz"), self._month_written.get(month))
 
     # -- ground truth ----------------------------------------------------------------------
     def urls(self) -> dict[str, list[str]]:

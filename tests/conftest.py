@@ -46,6 +46,7 @@ class Capture:
     status: int
     content_type: str
     profile: str = ""  # WARC-Profile of a revisit
+    refers_to_url: str = ""  # WARC-Refers-To-Target-URI of a revisit
 
 
 @dataclass
@@ -64,6 +65,8 @@ class SmallArchive:
     without_text: str = ""  # an article captured but given no text file
     identical_revisit: Capture | None = None  # the seed page, crawled again unchanged
     not_modified_revisit: Capture | None = None  # the home page, answered with 304
+    # The seed's first photo uploaded again for another story: one copy a revisit of the other.
+    copied_photo: Capture | None = None
     captures: list[Capture] = field(default_factory=list)
     warcs: list[str] = field(default_factory=list)  # the crawls' WARC files, oldest first
 
@@ -101,6 +104,8 @@ def _read_captures(warc_dir: Path) -> tuple[list[Capture], dict[str, bytes]]:
                         status=int(headers.get_statuscode()) if headers else 0,
                         content_type=ctype,
                         profile=record.rec_headers.get_header("WARC-Profile") or "",
+                        refers_to_url=record.rec_headers.get_header("WARC-Refers-To-Target-URI")
+                        or "",
                     )
                 )
     return captures, pages
@@ -147,6 +152,14 @@ def _build_small_archive(out: Path) -> SmallArchive:
     home = [c for c in captures if c.url == "https://dangcongsan.vn/"]
     not_modified = [c for c in home if c.profile == PROFILE_NOT_MODIFIED and c.status == 304]
     assert len(identical) == 1 and not_modified, "the crawls made no revisits of both profiles"
+    copied = [
+        c
+        for c in captures
+        if c.record_type == "revisit"
+        and c.refers_to_url != c.url
+        and c.content_type.startswith("image/")
+    ]
+    assert copied, "the photo uploaded twice was not deduplicated across URLs"
     assert set(seed["images"]) | set(stylesheets) <= archived, "requisites not archived"
 
     # An article with an ID in its URL, besides the seed: its text file goes (see above).
@@ -173,6 +186,7 @@ def _build_small_archive(out: Path) -> SmallArchive:
         without_text=located[(gone[1]["warc"]["filename"], gone[1]["warc"]["offset"])].url,
         identical_revisit=identical[0],
         not_modified_revisit=not_modified[0],
+        copied_photo=copied[0],
         captures=captures,
         warcs=sorted(p.name for p in (out / "warc").glob("*.warc.gz")),
     )

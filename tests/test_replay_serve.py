@@ -80,6 +80,14 @@ def test_revisits_resolve_to_their_originals(replay_server, small_archive):
     assert body == original  # the style sheet of the first crawl, not an empty 304
 
 
+def test_a_payload_archived_under_another_url_replays_from_there(replay_server, small_archive):
+    base, _ = replay_server
+    copy = small_archive.copied_photo
+    status, _, body = get(f"{base}/dcs/{copy.timestamp}id_/{copy.url}")
+    original = show(small_archive.out_dir, copy.refers_to_url, part="html")
+    assert status == 200 and body == original and body
+
+
 def test_calendar_lists_the_captures(replay_server, small_archive):
     base, _ = replay_server
     url = small_archive.seed_url

@@ -145,6 +145,13 @@ def test_revisits_show_the_original_payload_and_their_own_headers(small_archive)
     assert show(out, revisit.url, at=revisit.timestamp, part="headers").startswith(b"HTTP/1.1 304")
 
 
+def test_a_revisit_of_another_url_shows_that_urls_payload(small_archive):
+    out, copy = small_archive.out_dir, small_archive.copied_photo
+    photo = show(out, copy.url, at=copy.timestamp, part="html")
+    assert photo and photo == show(out, copy.refers_to_url, part="html")
+    assert show(out, copy.url, at=copy.timestamp, part="headers").startswith(b"HTTP/1.1 200")
+
+
 def test_text_of_an_older_capture_is_its_kept_version(archive_copy):
     """A sidecar lists every text with its capture: show picks the one of the capture asked."""
     out = archive_copy.out_dir

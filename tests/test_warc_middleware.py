@@ -476,3 +476,76 @@ def test_errors_write_request_and_metadata_but_not_ignored_requests(middleware):
     assert b"error-kind: twisted.internet.error.ConnectionRefusedError\r\n" in error["block"]
     assert refused.meta["warc_error"]["record_id"] == error["warc"]["WARC-Record-ID"]
     assert "warc" not in cached.meta
+
+
+OTHER = "https://file1.dangcongsan.vn/data/0/images/2019/08/10/thuhang/copy.jpg"
+
+
+def fetch_url(mw: WarcMiddleware, url: str, body: bytes, status: int = 200) -> dict:
+    request = Request(url)
+    mw.process_request(request)
+    response = Response(
+        url, status=status, body=body, headers={"Content-Length": str(len(body))},
+        protocol="HTTP/1.1", request=request,
+    )  # fmt: skip
+    mw.process_response(request, response)
+    return request.meta["warc"]
+
+
+def test_the_same_payload_under_another_url_is_a_revisit_of_the_first(middleware):
+    photo, page = b"the same photo" * 50, b"not found" * 100
+    first = fetch_url(middleware, URL, photo)
+    again = fetch_url(middleware, OTHER, photo)
+    assert again["type"] == "revisit" and again["refers_to"] == first["record_id"]
+    missing = fetch_url(middleware, URL.replace("533819", "533821"), page, status=404)
+    missing_too = fetch_url(middleware, OTHER + "?x=2", page, status=404)
+    assert (missing["type"], missing_too["type"]) == ("response", "revisit")
+    stats = middleware.crawler.stats
+    assert stats.get_value("warc/dedup/across_urls") == 2
+    assert stats.get_value("warc/dedup/saved_bytes") == len(photo + page)
+    revisit = [r for r in written(middleware) if r["type"] == "revisit"][0]
+    assert revisit["warc"]["WARC-Refers-To-Target-URI"] == URL
+    assert revisit["warc"]["WARC-Refers-To-Date"] == first["date"]
+    assert revisit["warc"]["WARC-Refers-To"] == first["record_id"]
+    assert revisit["warc"]["WARC-Truncated"] == "length"
+    assert revisit["head"].startswith(b"HTTP/1.1 200 OK\r\n") and revisit["payload"] == b""
+    # The copy's own later fetches refer to the original too.
+    state = middleware.crawler.crawl_state
+    assert state.last_capture(OTHER).record_id == first["record_id"]
+
+
+def test_an_empty_or_small_payload_is_not_deduplicated_across_urls(middleware):
+    fetch_url(middleware, URL, b"")
+    assert fetch_url(middleware, OTHER, b"")["type"] == "response"
+    fetch_url(middleware, URL + "?p=1", b"<h1>301 Moved Permanently</h1>", status=301)
+    moved = fetch_url(middleware, OTHER + "?p=1", b"<h1>301 Moved Permanently</h1>", status=301)
+    assert moved["type"] == "response"  # a revisit record would be as big
+
+
+def test_warcinfo_names_one_crawl_for_every_run_of_an_archive(tmp_path):
+    from crawler.state import CrawlState
+
+    names = []
+    for settings in ({}, {"ROBOTSTXT_OBEY": False}):
+        crawler = get_crawler(settings_dict={"OUT_DIR": str(tmp_path / "news"), **settings})
+        crawler.crawl_state = CrawlState.open(tmp_path / "news")
+        mw = WarcMiddleware.from_crawler(crawler)
+        fetch_url(mw, URL, b"page")
+        mw.close()
+        crawler.crawl_state.close()
+    for path in sorted((tmp_path / "news" / "warc").glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            info = next(iter(ArchiveIterator(stream)))
+            lines = dict(
+                line.split(": ", 1) for line in info.content_stream().read().decode().splitlines()
+            )
+        names.append(lines["isPartOf"])
+        assert lines["robots"] in ("classic", "ignore") and lines["operator"]
+    assert len(names) == 2 and names[0] == names[1] and names[0].startswith("dcs-news-")
+    crawler = get_crawler(
+        settings_dict={"OUT_DIR": str(tmp_path / "news"), "WARC_IS_PART_OF": "dcs-2026"}
+    )
+    with CrawlState.open(tmp_path / "news") as state:
+        crawler.crawl_state = state
+        assert WarcMiddleware.from_crawler(crawler).writer.warcinfo_fields["isPartOf"] == "dcs-2026"
+        assert state.fact("warc-is-part-of") == "dcs-2026"  # kept for the runs that follow

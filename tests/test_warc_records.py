@@ -136,6 +136,7 @@ def test_identical_payload_revisit_keeps_headers_drops_body():
     assert head.startswith(b"HTTP/1.1 200 OK\r\n") and block == b""
     assert int(headers["Content-Length"]) == len(head)
     assert headers["WARC-Block-Digest"] == sha1(head)
+    assert headers["WARC-Truncated"] == "length"  # the headers kept, the body cut off
 
 
 def test_server_not_modified_revisit_has_no_payload_digest():
@@ -149,6 +150,7 @@ def test_server_not_modified_revisit_has_no_payload_digest():
         "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
     )
     assert record.rec_headers["WARC-Payload-Digest"] is None
+    assert record.rec_headers["WARC-Truncated"] is None  # a 304 has no body to cut off
     assert record.rec_headers["WARC-Refers-To"] == "<urn:uuid:orig>"
     assert head == b'HTTP/1.1 304 Not Modified\r\nEtag: "v1"\r\n\r\n'
 
@@ -185,7 +187,8 @@ def test_metadata_record_lists_fields_one_per_line():
 
 def test_warcinfo_names_software_versions_and_settings():
     fields = records.warcinfo_fields(
-        operator="Thư viện", user_agent="dcs-archiver/0.1", robots="obey",
+        is_part_of="dcs-archive-20261129", operator="Thư viện", user_agent="dcs-archiver/0.1",
+        robots=records.ROBOTS_CLASSIC,
         settings={"DOWNLOAD_DELAY": 1.5, "BASE_URL": "https://dangcongsan.vn"},
     )  # fmt: skip
     [(record, _, block)] = roundtrip(records.warcinfo_record("dcs-x.warc.gz", fields, date=DATE))
@@ -195,7 +198,8 @@ def test_warcinfo_names_software_versions_and_settings():
     assert lines["software"].startswith("dcs-archiver/")
     assert "Scrapy/" in lines["software"] and "warcio/" in lines["software"]
     assert lines["format"] == "WARC File Format 1.1"
-    assert lines["operator"] == "Thư viện" and lines["robots"] == "obey"
+    assert lines["operator"] == "Thư viện" and lines["robots"] == "classic"
+    assert lines["isPartOf"] == "dcs-archive-20261129"
     assert lines["http-header-user-agent"] == "dcs-archiver/0.1"
     assert lines["hostname"]
     assert json.loads(lines["crawl-settings"])["DOWNLOAD_DELAY"] == 1.5
@@ -280,3 +284,10 @@ def test_request_host_omits_default_port():
     http = wire.request_message(Request("https://dangcongsan.vn/"))
     assert (b"Host", b"dangcongsan.vn") in list(http.headers)
     assert http.target == "/"
+
+
+def test_warcinfo_always_names_an_operator_and_a_host():
+    fields = records.warcinfo_fields(robots=records.ROBOTS_IGNORE)
+    assert fields["operator"] and "@" in fields["operator"]
+    assert fields["hostname"] and fields["robots"] == "ignore"
+    assert fields["format"] == "WARC File Format 1.1" and fields["software"]

@@ -281,3 +281,22 @@ def test_a_file_whose_warcinfo_cannot_be_written_is_removed(tmp_path):
     assert [kind for kind, _, _ in read_all(tmp_path / location.filename)] == [
         "warcinfo", "response", "request",
     ]  # fmt: skip
+
+
+def test_every_record_names_the_warcinfo_that_opens_its_file(tmp_path):
+    writer = WarcWriter(tmp_path, max_size=3000)
+    for n in range(8):
+        writer.write_all(exchange(n, size=700))
+    writer.close()
+    files = sorted(tmp_path.iterdir())
+    assert len(files) >= 3
+    warcinfo_ids = set()
+    for path in files:
+        [(kind, info, _), *rest] = read_all(path)
+        assert kind == "warcinfo" and info.get_header("WARC-Warcinfo-ID") is None
+        warcinfo_ids.add(info["WARC-Record-ID"])
+        assert rest and all(h["WARC-Warcinfo-ID"] == info["WARC-Record-ID"] for _, h, _ in rest)
+        # Records moved to the next file by a rotation are written whole.
+        checked = warcio_check(path)
+        assert checked.returncode == 0 and "not checked" not in checked.stdout, checked.stdout
+    assert len(warcinfo_ids) == len(files)

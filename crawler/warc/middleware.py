@@ -9,9 +9,15 @@ when the download failed without a response, the request and a metadata record n
 error. The response record's location goes to ``request.meta["warc"]``. The writer is shared
 as ``crawler.warc_writer`` so that pipelines can add conversion records to the same files.
 
+A response whose payload is archived already (same digest) becomes an identical-payload-digest
+revisit of that capture: of the same URL, or of another one (deduplication by content; the
+state store finds the digest through an index).
+
 Settings: OUT_DIR ("archive"), WARC_DIR (OUT_DIR/warc), WARC_PREFIX ("dcs"), WARC_MAX_SIZE
-(1e9 bytes), WARC_ENABLED (True), WARC_FSYNC (False), WARC_OPERATOR (""), WARC_DESCRIPTION
-(""), WARC_CRAWL_SETTINGS (dict written to warcinfo; default: a few settings of this crawl).
+(1e9 bytes), WARC_ENABLED (True), WARC_FSYNC (False), WARC_OPERATOR (the account running the
+crawl), WARC_IS_PART_OF (the crawl's name, kept across runs), WARC_DESCRIPTION (""),
+WARC_DEDUP_MIN_SIZE (256: smaller payloads under another URL are stored again),
+WARC_CRAWL_SETTINGS (dict written to warcinfo; default: a few settings of this crawl).
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 # request.meta key holding when the request was sent (set by us only; see _headers_received).
 SENT_AT = "_warc_sent_at"
+# The state store's fact naming the crawl (warcinfo isPartOf).
+IS_PART_OF = "warc-is-part-of"
 # Settings copied into warcinfo when WARC_CRAWL_SETTINGS is not given.
 WARCINFO_SETTINGS = (
     "BASE_URL",
@@ -56,20 +64,37 @@ WARCINFO_SETTINGS = (
 )
 
 
-def warcinfo_from_settings(settings: BaseSettings) -> dict[str, str]:
+def warcinfo_from_settings(settings: BaseSettings, state: Any = None) -> dict[str, str]:
     crawl_settings = settings.getdict("WARC_CRAWL_SETTINGS") or {
         name: settings.get(name) for name in WARCINFO_SETTINGS if settings.get(name) is not None
     }
     return records.warcinfo_fields(
+        is_part_of=crawl_name(settings, state),
         operator=settings.get("WARC_OPERATOR"),
         user_agent=settings.get("USER_AGENT"),
-        robots="obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        robots=records.ROBOTS_CLASSIC
+        if settings.getbool("ROBOTSTXT_OBEY")
+        else records.ROBOTS_IGNORE,
         settings=crawl_settings,
         description=settings.get("WARC_DESCRIPTION"),
     )
 
 
-def open_writer(settings: BaseSettings) -> WarcWriter:
+def crawl_name(settings: BaseSettings, state: Any = None) -> str:
+    """The warcinfo ``isPartOf`` of this archive: WARC_IS_PART_OF, else the name an earlier
+    run stored, else one made from the folder's name and today's date. Kept in the state
+    store (crawler.state), so every run of one archive names the same crawl."""
+    stored = state.fact(IS_PART_OF) if state is not None else None
+    name = settings.get("WARC_IS_PART_OF") or stored
+    if not name:
+        folder = Layout.from_settings(settings).root.absolute().name or "archive"
+        name = f"dcs-{folder}-{datetime.now(UTC):%Y%m%d}"
+    if state is not None and name != stored:
+        state.set_fact(IS_PART_OF, name)
+    return name
+
+
+def open_writer(settings: BaseSettings, state: Any = None) -> WarcWriter:
     """Recover what a crash left in the WARC directory, then start a writer there."""
     directory = Layout.from_settings(settings).warc_dir
     for line in recover(directory):
@@ -78,7 +103,7 @@ def open_writer(settings: BaseSettings) -> WarcWriter:
         directory,
         prefix=settings.get("WARC_PREFIX") or "dcs",
         max_size=int(settings.getfloat("WARC_MAX_SIZE", 1e9)),
-        warcinfo_fields=warcinfo_from_settings(settings),
+        warcinfo_fields=warcinfo_from_settings(settings, state),
         fsync=settings.getbool("WARC_FSYNC", False),
     )
 
@@ -88,6 +113,9 @@ class WarcMiddleware:
         self.crawler = crawler
         self.writer = writer
         self.site = Site(crawler.settings.get("BASE_URL") or LIVE_BASE_URL)
+        # Smaller payloads are stored again: the header lines a revisit adds (WARC-Profile,
+        # WARC-Refers-To…) take about that much, so it would not be smaller.
+        self.dedup_min_size = crawler.settings.getint("WARC_DEDUP_MIN_SIZE", 256)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
@@ -95,7 +123,7 @@ class WarcMiddleware:
             raise NotConfigured("WARC_ENABLED is off")
         writer = getattr(crawler, "warc_writer", None)
         if writer is None:
-            writer = open_writer(crawler.settings)
+            writer = open_writer(crawler.settings, getattr(crawler, "crawl_state", None))
             crawler.warc_writer = writer  # type: ignore[attr-defined]
         middleware = cls(crawler, writer)
         crawler.signals.connect(middleware._headers_received, signal=signals.headers_received)
@@ -140,6 +168,17 @@ class WarcMiddleware:
         digest = records.payload_digest(main)
         previous = self._previous_capture(request)
         profile = _revisit_profile(response, digest, previous, truncated=truncated)
+        original = None  # another URL's capture of the same payload
+        if (
+            profile is None
+            and _dedupable(response, digest, truncated)
+            and len(response.body) >= self.dedup_min_size
+        ):
+            original = self._capture_by_digest(digest)
+            if original is not None and original.target_uri != uri:
+                previous, profile = original, records.PROFILE_IDENTICAL_PAYLOAD_DIGEST
+            else:
+                original = None
         if profile:
             main = records.revisit_record(
                 uri,
@@ -168,7 +207,11 @@ class WarcMiddleware:
             info["refers_to"] = previous.record_id
         request.meta["warc"] = info
         self._stat(f"warc/{main.rec_type}")
-        self._record_capture(request, response, info, sent_at)
+        if profile == records.PROFILE_IDENTICAL_PAYLOAD_DIGEST:
+            self._stat("warc/dedup/saved_bytes", len(response.body))
+            if original is not None:
+                self._stat("warc/dedup/across_urls")
+        self._record_capture(request, response, info, sent_at, original)
         return response
 
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
@@ -200,9 +243,9 @@ class WarcMiddleware:
             stop_crawl(self.crawler, exc)
             raise
 
-    def _stat(self, key: str) -> None:
+    def _stat(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key)
+            self.crawler.stats.inc_value(key, count)
 
     # -- crawl state (optional; the only code that talks to crawler.state) -------------------
     def _target_uri(self, request: Request) -> str:
@@ -220,8 +263,18 @@ class WarcMiddleware:
             return None
         return state.last_capture(self._state_key(request))
 
+    def _capture_by_digest(self, digest: str) -> Any:
+        """A full capture of any URL with this payload digest (crawler.state.Capture)."""
+        state = getattr(self.crawler, "crawl_state", None)
+        return None if state is None else state.capture_by_digest(digest)
+
     def _record_capture(
-        self, request: Request, response: Response, info: dict[str, Any], fetched_at: datetime
+        self,
+        request: Request,
+        response: Response,
+        info: dict[str, Any],
+        fetched_at: datetime,
+        original: Any = None,
     ) -> None:
         """Tell the state about this fetch, as it happened (a revisit: its own record)."""
         state = getattr(self.crawler, "crawl_state", None)
@@ -244,7 +297,7 @@ class WarcMiddleware:
             revisit=info["type"] == "revisit",
         )
         try:
-            state.record_capture(self._state_key(request), capture)
+            state.record_capture(self._state_key(request), capture, original=original)
         except ArchiveWriteError as exc:
             stop_crawl(self.crawler, exc)
             raise
@@ -261,13 +314,17 @@ def _revisit_profile(
         return records.PROFILE_SERVER_NOT_MODIFIED
     if (
         response.status == 200
-        and response.body
-        and not truncated
-        and digest is not None
+        and _dedupable(response, digest, truncated)
         and digest == getattr(previous, "payload_digest", None)
     ):
         return records.PROFILE_IDENTICAL_PAYLOAD_DIGEST
     return None
+
+
+def _dedupable(response: Response, digest: str | None, truncated: str | None) -> bool:
+    """Whether a response's payload may be written as a revisit of another record with
+    the same digest: a whole, non-empty payload (an empty one repeats nothing)."""
+    return bool(response.body) and not truncated and digest is not None
 
 
 def _archivable(request: Request) -> bool:

@@ -8,7 +8,9 @@ given so that the records of one exchange share a date and point at each other.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import socket
 import uuid
 from collections.abc import Mapping, Sequence
@@ -31,6 +33,9 @@ PROFILE_IDENTICAL_PAYLOAD_DIGEST = (
 )
 WARC_FORMAT = "WARC File Format 1.1"
 WARC_CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+# The warcinfo ``robots`` values: robots.txt obeyed, or not.
+ROBOTS_CLASSIC = "classic"
+ROBOTS_IGNORE = "ignore"
 TEXT_PLAIN = "text/plain; charset=utf-8"
 WARC_FIELDS = "application/warc-fields"
 
@@ -198,10 +203,13 @@ def revisit_record(
     """A ``revisit`` record: the response's status line and headers, no body.
 
     ``PROFILE_IDENTICAL_PAYLOAD_DIGEST`` needs the payload digest the comparison was made
-    on (the earlier record's, which is this response's too); ``PROFILE_SERVER_NOT_MODIFIED``
-    (a 304) has no payload and so no payload digest.
+    on (the earlier record's, which is this response's too), and says ``WARC-Truncated:
+    length``: the record keeps the HTTP headers and drops the body, as Heritrix and the
+    spec's examples write it. ``PROFILE_SERVER_NOT_MODIFIED`` (a 304) has no payload and so
+    no payload digest, and nothing cut off.
     """
-    if profile == PROFILE_IDENTICAL_PAYLOAD_DIGEST and not payload_digest:
+    identical = profile == PROFILE_IDENTICAL_PAYLOAD_DIGEST
+    if identical and not payload_digest:
         raise ValueError("an identical-payload-digest revisit needs the payload digest")
     fields = _head("revisit", uri, date, record_id)
     fields.add("WARC-IP-Address", ip)
@@ -210,6 +218,7 @@ def revisit_record(
     fields.add("WARC-Refers-To-Target-URI", refers_to.target_uri)
     fields.add("WARC-Refers-To-Date", refers_to.date)
     fields.add("WARC-Payload-Digest", payload_digest)
+    fields.add("WARC-Truncated", "length" if identical else None)
     return _build("revisit", uri, fields, http=_status(http))
 
 
@@ -258,6 +267,7 @@ def warcinfo_record(
 
 def warcinfo_fields(
     *,
+    is_part_of: str | None = None,
     operator: str | None = None,
     user_agent: str | None = None,
     robots: str | None = None,
@@ -265,18 +275,22 @@ def warcinfo_fields(
     description: str | None = None,
     hostname: str | None = None,
 ) -> dict[str, str]:
-    """The fields of a warcinfo record: software, format, host, and how the crawl ran.
+    """The fields of a warcinfo record (WARC 1.1 annex, as Heritrix and wget write them):
+    the crawl it is part of, who ran it where with what software, the format, and how.
 
-    ``robots`` says how robots.txt was treated ("obey" or "ignore"); ``settings`` (the crawl
-    settings that shaped what was fetched) is stored as one line of JSON.
+    ``is_part_of`` names the crawl, the same in every file of one archive; ``robots`` says
+    how robots.txt was treated (ROBOTS_CLASSIC or ROBOTS_IGNORE); ``settings`` (the crawl
+    settings that shaped what was fetched) is stored as one line of JSON. ``operator``
+    defaults to the account that runs the crawl.
     """
     values = {
+        "isPartOf": is_part_of or "",
         "software": f"dcs-archiver/{__version__} "
         f"(Scrapy/{_version('scrapy')}; warcio/{_version('warcio')})",
         "format": WARC_FORMAT,
         "conformsTo": WARC_CONFORMS_TO,
         "hostname": hostname or socket.gethostname(),
-        "operator": operator or "",
+        "operator": operator or _account(),
         "http-header-user-agent": user_agent or "",
         "robots": robots or "",
         "description": description or "",
@@ -286,6 +300,13 @@ def warcinfo_fields(
             dict(settings), sort_keys=True, default=str, ensure_ascii=False
         )
     return {name: value for name, value in values.items() if value}
+
+
+def _account() -> str:
+    try:
+        return f"{getpass.getuser()}@{socket.gethostname()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"uid {os.getuid()}@{socket.gethostname()}"
 
 
 def _version(package: str) -> str:

@@ -93,6 +93,8 @@ class WarcWriter:
         self._name = ""  # final name of the open file
         self._size = 0
         self._records = 0  # records in the open file, warcinfo excluded
+        # The record ID of the open file's warcinfo (the next file's is not known yet).
+        self._warcinfo_id = records.new_record_id()
         self._buffer = BytesIO()
         self._warcio = _WarcioWriter(self._buffer, gzip=True, warc_version=records.WARC_VERSION)
 
@@ -109,16 +111,19 @@ class WarcWriter:
         """Write records next to each other in one file, then flush.
 
         A group never spans two files: rotation happens before it when it would push the file
-        past ``max_size`` (a group bigger than that gets a file of its own).
+        past ``max_size`` (a group bigger than that gets a file of its own). Each record is
+        given the ``WARC-Warcinfo-ID`` of the warcinfo record heading its file.
         """
-        members = [(records.record_id(record), self._member(record)) for record in group]
-        if not members:
+        group = list(group)
+        if not group:
             return []
+        members = self._members(group)
         size = sum(len(data) for _, data in members)
         if self._file is not None and self._records and self._size + size > self.max_size:
             self.close()
         if self._file is None:
             self._open()
+            members = self._members(group)  # they name the new file's warcinfo
         assert self._file is not None
         locations = []
         offset = self._size
@@ -163,11 +168,21 @@ class WarcWriter:
         self.close()
 
     # -- internals -----------------------------------------------------------------------
+    def _members(self, group: list[ArcWarcRecord]) -> list[tuple[str, bytes]]:
+        for record in group:
+            # A WARC header, outside the block: the block digest stays as it was.
+            record.rec_headers.replace_header("WARC-Warcinfo-ID", self._warcinfo_id)
+        return [(records.record_id(record), self._member(record)) for record in group]
+
     def _member(self, record: ArcWarcRecord) -> bytes:
-        # warcio's writer gzips each record as its own member and sets Content-Length.
+        # warcio's writer gzips each record as its own member and sets Content-Length. It
+        # reads the block from the record's stream: put that back, so that a record written
+        # again (into the next file, after a rotation) is written whole.
+        start = record.raw_stream.tell()
         self._buffer.seek(0)
         self._buffer.truncate()
         self._warcio.write_record(record)
+        record.raw_stream.seek(start)
         return self._buffer.getvalue()
 
     def _open(self) -> None:
@@ -190,8 +205,10 @@ class WarcWriter:
         self._name = name
         self._size = 0
         self._records = 0
+        warcinfo = records.warcinfo_record(name, self.warcinfo_fields)
+        self._warcinfo_id = records.record_id(warcinfo)
         try:
-            self._write(self._member(records.warcinfo_record(name, self.warcinfo_fields)))
+            self._write(self._member(warcinfo))
         except WarcWriteError:
             self.close()  # no file without its warcinfo: the next write starts a new one
             raise

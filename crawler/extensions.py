@@ -21,7 +21,7 @@ from twisted.internet import task
 from crawler.failstop import WRITE_ERROR
 from crawler.files import atomic_write
 from crawler.layout import Layout
-from crawler.state import CrawlState
+from crawler.state import REMOVED, RESTORED, CrawlState
 
 
 def errors_by_kind(stats: dict) -> dict[str, int]:
@@ -111,7 +111,25 @@ class CrawlReport:
             "warc_files": self.warc_files(),
             # What the next run fetches first: found and not fetched, or failed past retries.
             "pending": CrawlState.for_crawler(self.crawler).stats()["pending"],
+            "dedup_saved_bytes": stats.get("warc/dedup/saved_bytes", 0),
+            "dedup_across_urls": stats.get("warc/dedup/across_urls", 0),
+            **self.takedowns(),
         }
+
+    def takedowns(self) -> dict[str, list[dict]]:
+        """Articles this crawl found taken down ("removed") or back ("restored")."""
+        events = CrawlState.for_crawler(self.crawler).takedowns(since=self.started_at)
+        found: dict[str, list[dict]] = {REMOVED: [], RESTORED: []}
+        for event in events:
+            found[event.event].append(
+                {
+                    "url": event.url,
+                    "at": event.at.isoformat(),
+                    "status": event.status,
+                    "location": event.location,
+                }
+            )
+        return found
 
     def warc_files(self) -> list[str]:
         """The WARC files this crawl wrote (the one still open included, by its final name)."""
@@ -155,5 +173,7 @@ def summary(report: dict, where: str) -> str:
         f"{report['pages']} responses, {report['articles']} articles "
         f"({report['articles_no_body']} without body text, {report['articles_generic']} by the "
         f"generic extractor, {report['articles_failed']} failed), "
-        f"{report['bytes'] / 1e6:.1f} MB; errors: {errors}.\nReport: {where}"
+        f"{report['bytes'] / 1e6:.1f} MB ({report['dedup_saved_bytes'] / 1e6:.1f} MB saved by "
+        f"deduplication); {len(report[REMOVED])} taken down, {len(report[RESTORED])} restored; "
+        f"errors: {errors}.\nReport: {where}"
     )

@@ -50,6 +50,8 @@ DOWNLOADER_MIDDLEWARES = {
     # are redirected here, to BASE_URL when the Location is on the site's hosts.
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.SiteRedirectMiddleware": 600,
+    # Sees an archived article's answers as sent (404, 410, a redirect to a list): takedowns.
+    "crawler.takedowns.TakedownMiddleware": 900,
     # Closest to the network: sees every exchange with its body still encoded as sent.
     "crawler.warc.middleware.WarcMiddleware": 950,
 }
@@ -67,6 +69,9 @@ PROGRESS_INTERVAL = 30.0  # seconds between progress lines
 
 WARC_PREFIX = "dcs"
 WARC_MAX_SIZE = 1_000_000_000
+WARC_IS_PART_OF = ""  # the crawl's name in every warcinfo (default: made once, then kept)
+WARC_OPERATOR = ""  # who runs the crawl (default: user@host)
+WARC_DEDUP_MIN_SIZE = 256  # a payload seen under another URL is a revisit from this size up
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

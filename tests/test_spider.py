@@ -2,10 +2,12 @@
 which monthly sitemaps a run reads, what enters and leaves the frontier, redirects."""
 
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
-from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse
+from scrapy import Request
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
@@ -38,13 +40,86 @@ def test_a_list_page_older_than_since_stops_the_paging(tmp_path):
     assert not spider(tmp_path).older_than_since(list_page("03/02/2001"))
 
 
+INDEX = "https://dangcongsan.vn/sitemap.xml"
+
+
 def test_which_monthly_sitemaps_are_read(tmp_path):
-    entries = [(f"{MIRROR}/sitemaps/sitemap-2019-0{m}.xml", None) for m in range(1, 7)]
-    assert spider(tmp_path).sitemaps_to_read(entries) == entries  # a first crawl: all
+    entries = [(f"{MIRROR}/sitemaps/sitemap-2019-0{m}.xml", "") for m in range(1, 7)]
+    assert spider(tmp_path).sitemaps_to_read(entries, INDEX) == entries  # a first crawl: all
     backfill = spider(tmp_path, SINCE="2019-04-15")
-    assert [loc[-11:-4] for loc, _ in backfill.sitemaps_to_read(entries)] == [
+    assert [loc[-11:-4] for loc, _ in backfill.sitemaps_to_read(entries, INDEX)] == [
         "2019-04", "2019-05", "2019-06",
     ]  # fmt: skip
+
+
+def incremental_spider(tmp_path, archived: list[str]) -> DangcongsanSpider:
+    """A spider over an archive whose earlier run archived these articles (live URLs)."""
+    state = CrawlState.open(tmp_path)
+    for url in archived:
+        state.record_capture(url, Capture(200, datetime.now(UTC), etag='"e"', record_id="<r>"))
+        text = tmp_path / "text" / (url.rsplit("/", 1)[-1] + ".txt")
+        text.parent.mkdir(parents=True, exist_ok=True)
+        text.write_text("x")
+        state.record_text(url, "0" * 40, text)
+    state.close()
+    return spider(tmp_path, REVISIT_POLICY="*:never")
+
+
+def test_an_old_month_whose_lastmod_differs_is_read_again_whatever_its_date(tmp_path):
+    months = [f"{MIRROR}/sitemaps/sitemap-2019-0{m}.xml" for m in range(1, 5)]
+    first = [(loc, f"2019-0{n + 1}-28T10:00:00+07:00") for n, loc in enumerate(months)]
+    reader = incremental_spider(tmp_path, ["https://dangcongsan.vn/a-b-c-d-post1.html"])
+    reader.sitemaps_to_read(first, INDEX)
+    for loc, _ in first:  # read once, in an earlier run
+        url = reader.site.canonical(loc)
+        reader.state.record_capture(url, Capture(200, reader.started_at - timedelta(days=1)))
+    # Edits dated years back (a server clock behind ours) and a day ahead: both differ.
+    later = [(months[0], "2012-01-01T00:00:00+07:00"), (months[1], "2030-01-01T00:00:00+07:00")]
+    later += first[2:]
+    reader.recent_sitemaps = 1
+    read = [loc[-11:-4] for loc, _ in reader.sitemaps_to_read(later, INDEX)]
+    assert sorted(read) == ["2019-01", "2019-02", "2019-04"]  # the newest, and the two changed
+
+
+def rss(*items: tuple[str, str]) -> XmlResponse:
+    body = "".join(f"<item><link>{u}</link><pubDate>{d}</pubDate></item>" for u, d in items)
+    xml = f'<?xml version="1.0"?><rss version="2.0"><channel>{body}</channel></rss>'
+    return XmlResponse(f"{MIRROR}/rss", body=xml.encode(), encoding="utf-8")
+
+
+def test_a_feed_date_that_differs_makes_an_archived_article_due(tmp_path):
+    url = "https://dangcongsan.vn/a-b-c-d-post1.html"
+    reader = incremental_spider(tmp_path, [url])
+    reader.started_at = datetime.now(UTC)  # the article was fetched in an earlier run
+    date = "Sat, 10 Aug 2019 15:21:00 +0700"
+    [request] = list(reader.parse_feed(rss((url, date))))  # first seen: rechecked
+    assert request.headers.get("If-None-Match") == b'"e"'
+    reader.state.record_capture(url, Capture(304, datetime.now(UTC)))
+    again = incremental_spider(tmp_path, [])
+    assert list(again.parse_feed(rss((url, date)))) == []  # the same date: not again
+    other = incremental_spider(tmp_path, [])
+    assert len(list(other.parse_feed(rss((url, "Sat, 10 Aug 2019 09:00:00 +0700"))))) == 1
+
+
+def test_an_article_that_left_a_list_is_rechecked_when_the_crawl_is_idle(tmp_path):
+    gone, moved = (f"https://dangcongsan.vn/thoi-su/bai-so-{n}-30000{n}.html" for n in (1, 2))
+    earlier = incremental_spider(tmp_path, [gone, moved])
+    earlier.state.record_listing("https://dangcongsan.vn/thoi-su", [gone], page=1)
+    earlier.state.record_listing("https://dangcongsan.vn/thoi-su", [moved], page=2)
+    reader = spider(tmp_path, REVISIT_POLICY="*:never")
+    reader.started_at = datetime.now(UTC)
+    for page in (1, 2):  # neither names them now; one from page 2 may be on page 3
+        html = '<html><body><a href="/thoi-su/khac-hoan-toan-300009.html">x</a></body></html>'
+        url = f"{MIRROR}/thoi-su" + (f"?page={page}" if page > 1 else "")
+        request = Request(url, meta={"page": page})
+        reader.note_listing(HtmlResponse(url, body=html.encode(), request=request))
+    crawled = []
+    reader.crawler.engine = SimpleNamespace(crawl=crawled.append)
+    with pytest.raises(DontCloseSpider):
+        reader.recheck_gone_from_lists()
+    assert [r.meta["canonical"] for r in crawled] == [gone]
+    assert crawled[0].headers.get("If-None-Match") == b'"e"'  # conditional
+    reader.recheck_gone_from_lists()  # once per crawl
 
 
 def test_sitemap_dates():

@@ -20,7 +20,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
@@ -72,6 +73,11 @@ class DangcongsanSpider(scrapy.Spider):
         # a question to the state nor a request for Scrapy's duplicate filter.
         spider.seen: set[str] = set()
         spider.articles_requested = 0
+        # When this crawl began (our clock): what it saw since is this crawl's view of the site.
+        spider.started_at = datetime.now(UTC)
+        spider.list_pages_read: dict[str, int] = {}  # list -> deepest page read (200)
+        spider.rechecked_lists = False
+        crawler.signals.connect(spider.recheck_gone_from_lists, signal=signals.spider_idle)
         # Scrapy's offsite filter catches redirects away from the site; links never leave it.
         spider.allowed_domains = spider.site.fetch_hosts()
         return spider
@@ -161,18 +167,25 @@ class DangcongsanSpider(scrapy.Spider):
         run: nothing new behind it, and the archive gets a small revisit record."""
         return self.state.conditional_headers(canonical) if self.incremental else {}
 
-    def article_request(self, url: str, lastmod: datetime | None = None) -> scrapy.Request | None:
+    def article_request(self, url: str, *, recheck: bool = False) -> scrapy.Request | None:
+        """A request for an article not fetched yet in this crawl, if it needs one.
+
+        An archived article is fetched again (conditionally) when a sitemap or feed dates it
+        otherwise than at its last fetch (``note_dates``), when the revisit policy says so,
+        when it was found removed, or to ``recheck`` it (it left the month or list it was in).
+        """
         canonical = self.site.canonical(url)
         if canonical in self.seen:
             return None
         headers = {}
         if self.incremental and self.state.is_archived(canonical):
-            if lastmod is not None:
-                self.state.note_lastmod(canonical, lastmod)
-            # Not marked seen: a later link (a sitemap entry with a newer lastmod) may make it due.
-            if not self.state.due_for_revisit(
-                canonical, datetime.now(VIETNAM), self.revisit_policy
-            ):
+            # Not marked seen: a later link (a sitemap entry with another lastmod) may make it due.
+            due = (
+                recheck
+                or self.state.is_removed(canonical)
+                or self.state.due_for_revisit(canonical, datetime.now(VIETNAM), self.revisit_policy)
+            )
+            if not due:
                 self.state.done(canonical)  # left pending by a run stopped after its text
                 return None
             headers = self.state.conditional_headers(canonical)
@@ -316,6 +329,7 @@ class DangcongsanSpider(scrapy.Spider):
             return  # a 304: the page has not changed since the last run, nothing new behind it
         before = self.articles_requested
         yield from self.follow_links(response)
+        self.note_listing(response)
         brought_new = self.articles_requested > before
         if brought_new and not self.older_than_since(response):
             request = self.list_request(response.url, response.meta.get("page", 1) + 1)
@@ -371,8 +385,18 @@ class DangcongsanSpider(scrapy.Spider):
             return
         selector = scrapy.Selector(text=response.text, type="xml")
         selector.remove_namespaces()
-        for link in selector.xpath("//item/link/text() | //entry/link/@href").getall():
-            request = self.request(link.strip())
+        items = []  # (link, date): RSS pubDate, Atom updated (else published), as written
+        for item in selector.xpath("//item | //entry"):
+            link = item.xpath("link/text() | link/@href").get()
+            date = (
+                item.xpath("pubDate/text() | updated/text()").get()
+                or item.xpath("published/text()").get()
+            )
+            if link:
+                items.append((response.urljoin(link.strip()), (date or "").strip()))
+        self.note_dates(response.url, items)
+        for link, _ in items:
+            request = self.request(link)
             if request is not None:
                 yield request
 
@@ -387,47 +411,117 @@ class DangcongsanSpider(scrapy.Spider):
         except Exception:  # not XML: archived as fetched, nothing to follow
             self.logger.warning("not a sitemap: %s", response.url)
             return
+        source = self.site.canonical(response.url)
+        # (loc, lastmod as written): the value is only ever compared with the one seen before.
         entries = [
-            (e["loc"].strip(), parse_lastmod(e.get("lastmod"))) for e in sitemap if "loc" in e
+            (e["loc"].strip(), (e.get("lastmod") or "").strip()) for e in sitemap if "loc" in e
         ]
         if sitemap.type == "sitemapindex":
-            for loc, _ in self.sitemaps_to_read(entries):
+            for loc, _ in self.sitemaps_to_read(entries, source):
                 request = self.request(loc)
                 if request is not None:
                     yield request
             return
+        articles = []
         for loc, lastmod in entries:
             url = self.site.fetch_url(loc)
-            if url is None or self.site.classify(url) is not Kind.ARTICLE:
+            if url is not None and self.site.classify(url) is Kind.ARTICLE:
+                articles.append((url, lastmod))
+        self.note_dates(response.url, articles)
+        for url, lastmod in articles:
+            moment = parse_lastmod(lastmod)
+            if self.since and moment and moment.date() < self.since:
                 continue
-            if self.since and lastmod and lastmod.date() < self.since:
-                continue
-            request = self.article_request(url, lastmod=lastmod)
+            request = self.article_request(url)
             if request is not None:
                 yield request
+        # A month names all its articles: one it named before and names no more is rechecked.
+        self.state.record_listing(source, [self.site.canonical(url) for url, _ in articles])
+        if self.incremental:
+            for canonical in self.state.gone_from_listing(source, since=self.started_at):
+                yield from self.recheck(canonical)
 
-    def sitemaps_to_read(self, entries: list[tuple[str, datetime | None]]):
+    def sitemaps_to_read(self, entries: list[tuple[str, str]], source: str):
         """Child sitemaps worth reading: all on a first crawl or a backfill (--since limits
-        it to months not older than that day), the newest few on an incremental run."""
+        it to months not older than that day); on an incremental run the newest few, and
+        any whose lastmod differs from the one seen when it was last read."""
+        self.note_dates(source, entries)
         if self.since:
             return [
                 (loc, lastmod)
                 for loc, lastmod in entries
-                if sitemap_month(loc, lastmod) >= self.since.replace(day=1)
+                if sitemap_month(loc, parse_lastmod(lastmod)) >= self.since.replace(day=1)
             ]
         if not self.incremental:
             return entries
-        newest = sorted(entries, key=lambda e: sitemap_month(*e), reverse=True)
+        newest = sorted(
+            entries, key=lambda e: sitemap_month(e[0], parse_lastmod(e[1])), reverse=True
+        )
         recent = newest[: self.recent_sitemaps]
-        return recent + [e for e in newest[self.recent_sitemaps :] if self.changed_since_read(*e)]
+        return recent + [e for e in newest[self.recent_sitemaps :] if self.changed_since_read(e[0])]
 
-    def changed_since_read(self, loc: str, lastmod: datetime | None) -> bool:
-        """Whether a child sitemap's lastmod is newer than our last read of it (an old
-        month changes when one of its articles is edited)."""
+    def note_dates(self, source: str, dated: list[tuple[str, str]]) -> None:
+        """Remember the dates a sitemap or feed (``source``) gives its URLs, as written:
+        compared with the ones seen at each URL's last fetch, never with our clock."""
+        listing = self.site.canonical(source)
+        with self.state.batch():  # one commit for a whole sitemap
+            for link, value in dated:
+                url = self.site.fetch_url(link)
+                if url is not None and value:
+                    self.state.note_lastmod(
+                        self.site.canonical(url), listing, value, fetched_since=self.started_at
+                    )
+
+    def changed_since_read(self, loc: str) -> bool:
+        """Whether the index dates a child sitemap otherwise than when we last read it (an
+        old month changes when one of its articles is edited or taken down)."""
         url = self.site.fetch_url(loc)
-        if url is None or lastmod is None:
-            return False
-        return self.state.changed_since_capture(self.site.canonical(url), lastmod)
+        return url is not None and self.state.lastmod_changed(self.site.canonical(url))
+
+    # -- articles that left a listing -----------------------------------------------------
+    def note_listing(self, response: Response) -> None:
+        """Remember the articles a list page names, and how deep this crawl read the list."""
+        if self.site.classify(response.url) is not Kind.LIST:
+            return  # tag pages repeat themselves without end: no witness of a takedown
+        listing = self.list_url(response.url)
+        page = response.meta.get("page", 1)
+        articles = []
+        for href in response.xpath("//a/@href").getall():
+            url = self.site.fetch_url(response.urljoin(href.strip()))
+            if url is not None and self.site.classify(url) is Kind.ARTICLE:
+                articles.append(self.site.canonical(url))
+        self.state.record_listing(listing, articles, page=page)
+        self.list_pages_read[listing] = max(page, self.list_pages_read.get(listing, 0))
+
+    def list_url(self, url: str) -> str:
+        parts = urlsplit(self.site.canonical(url))
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "page"]
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+    def recheck_gone_from_lists(self) -> None:
+        """Once the crawl has nothing left to do: recheck the articles that left a list read in
+        this crawl (only above the deepest page read: lower ones may have moved past it)."""
+        if self.rechecked_lists or not self.incremental:
+            return
+        self.rechecked_lists = True
+        requests = [
+            request
+            for listing, deepest in self.list_pages_read.items()
+            for canonical in self.state.gone_from_listing(listing, self.started_at, deepest)
+            for request in self.recheck(canonical)
+        ]
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+
+    def recheck(self, canonical: str) -> Iterator[scrapy.Request]:
+        """A conditional request for an archived article that left a listing: still there
+        (a 304), or gone (crawler.takedowns records it)."""
+        url = self.site.fetch_url(self.state.last_url(canonical))
+        request = self.article_request(url, recheck=True) if url else None
+        if request is not None:
+            yield request
 
 
 def linked_from(response: Response, link: str) -> str:

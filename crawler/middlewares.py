@@ -10,7 +10,7 @@ import time
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
@@ -63,10 +63,21 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
             await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
 
+    def retry_request(self, request: Request, reason: str | Exception) -> Request | None:
+        """The retry of a request, or None once its retries are spent: Scrapy's public
+        ``get_retry_request`` with this middleware's settings (per-request meta first)."""
+        return get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=reason,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+        )
+
     async def process_response(self, request: Request, response: Response, spider=None):
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
-        retry = self._retry(request, response_status_message(response.status))
+        retry = self.retry_request(request, response_status_message(response.status))
         if retry is None:
             return response
         delay = self.backoff(request, response)
@@ -79,7 +90,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             exception, self.exceptions_to_retry
         ):
             return None
-        retry = self._retry(request, exception)
+        retry = self.retry_request(request, exception)
         if retry is not None:
             await self._wait(self.backoff(request))
         return retry

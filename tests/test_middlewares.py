@@ -2,6 +2,8 @@
 
 import asyncio
 import email.utils
+import inspect
+from pathlib import Path
 
 import pytest
 from scrapy import Request
@@ -110,3 +112,45 @@ def test_statuses_not_retried_pass_through(status):
     request = Request(MIRROR)
     response = Response(MIRROR, status=status, request=request)
     assert asyncio.run(mw.process_response(request, response)) is response
+
+
+def test_no_component_overrides_a_private_method_of_scrapy():
+    """Private methods change between Scrapy versions without notice: our subclasses of
+    Scrapy's components use public hooks only."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import crawler
+
+    overrides = []
+    for module_info in pkgutil.walk_packages(crawler.__path__, "crawler."):
+        if module_info.name.startswith("crawler.replica"):
+            continue
+        module = importlib.import_module(module_info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__:
+                continue  # imported, not ours
+            scrapy_bases = [b for b in cls.__mro__[1:] if b.__module__.startswith("scrapy.")]
+            for name in vars(cls):
+                private = name.startswith("_") and not name.startswith("__") and name != "_abc_impl"
+                if private and any(name in vars(base) for base in scrapy_bases):
+                    overrides.append(f"{cls.__qualname__}.{name}")
+    assert overrides == []
+
+
+def test_the_declared_scrapy_is_the_one_the_code_needs():
+    """`async def start()` is read by Scrapy 2.13 and later only: with an older one the
+    spider would start from nothing."""
+    import re
+    import tomllib
+    from importlib.metadata import version
+
+    from crawler.spiders.dangcongsan import DangcongsanSpider
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    declared = next(d for d in project["project"]["dependencies"] if d.startswith("scrapy"))
+    assert re.fullmatch(r"scrapy>=2\.(1[3-9]|[2-9]\d)(\.\d+)?", declared.replace(" ", ""))
+    installed = tuple(int(part) for part in version("scrapy").split(".")[:2])
+    assert installed >= (2, 13)
+    assert inspect.isasyncgenfunction(DangcongsanSpider.start)

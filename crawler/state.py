@@ -974,7 +974,7 @@ class CrawlState:
                 ]
                 text = None if row[9] is None else (self.out_dir / row[9], row[10])
                 records = tuple(dict.fromkeys(records))  # the last fetch is often the reference
-                yield Pointers(row[0], row[1], row[2] or row[0], records, text)
+                yield Pointers(row[0], row[1], _own_url(row[0], row[2]), records, text)
             if len(rows) < PENDING_PAGE:
                 return
             last = rows[-1][0]

@@ -602,3 +602,16 @@ def test_a_schema_1_store_is_upgraded_keeping_its_data(tmp_path):
         assert state.db.execute("PRAGMA user_version").fetchone()[0] == state_module.SCHEMA_VERSION
         assert state.last_capture(ARTICLE).status == 200
         assert not state.lastmod_changed(ARTICLE) and not state.is_removed(ARTICLE)
+
+
+def test_a_duplicate_is_fetched_again_under_its_own_url(state):
+    """A URL whose capture is a revisit of another URL's payload refers to that URL's record,
+    but is fetched again (revisit policy, dcs verify) under its own."""
+    state.record_capture(IMAGE, full(n=1, target_uri=IMAGE))
+    other = IMAGE.replace("a.jpg", "b.jpg")
+    state.record_capture(
+        other, full(n=2, revisit=True), original=state.capture_by_digest("sha1:P1")
+    )
+    assert state.last_capture(other).target_uri == IMAGE
+    assert state.last_url(other) == other and state.last_url(IMAGE) == IMAGE
+    assert {p.url: p.target_uri for p in state.pointers()}[other] == other

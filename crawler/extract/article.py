@@ -35,6 +35,7 @@ class Article:
     generation: int | None = None
     is_video: bool = False
     method: str = SITE_RULES
+    unread_related: bool = False  # a related-stories heading stood with no link under it
     warnings: list[str] = field(default_factory=list)
 
     @property

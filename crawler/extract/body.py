@@ -1,22 +1,26 @@
 """Body text: cut a body container down to the article's own text, then let trafilatura read it.
 
-The site rules (crawler.site markup) say which container holds the body and what inside it
-is not text (captions, bylines, related and read-more boxes, ads); trafilatura does the
-main-text work on what is left, or on the whole page when no rule knows the markup.
+The site rules (crawler.extract.markup) or the structural finders (crawler.extract.structure)
+say which container holds the body; what inside it is never text (captions, bylines, related
+and read-more boxes, ads) is cut by the rules' selectors and by what the blocks show;
+trafilatura does the main-text work on what is left, or on the whole page when no container
+is found. trafilatura judges boilerplate, not repetition: a paragraph the page shows twice
+comes out twice.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from copy import deepcopy
 
 import lxml.html
 import trafilatura
 from lxml import etree
 
+from crawler.extract.blocks import is_ad_label, is_byline, is_read_more
 from crawler.extract.html import BLOCK_TAGS, Layout, inline_text, lines, select_all
+from crawler.extract.markup import COMMON_STRIP
 from crawler.extract.text import fold
-from crawler.site import COMMON_STRIP, READ_MORE_PREFIXES
 
 # trafilatura's output tree, laid out in lines as HTML is.
 TRAFILATURA_LAYOUT = Layout(
@@ -25,9 +29,6 @@ TRAFILATURA_LAYOUT = Layout(
     cells=frozenset({"cell"}),
     hidden=frozenset({"graphic"}),
 )
-_RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
-# A byline is a short line: a name, maybe a source in parentheses.
-MAX_BYLINE_CHARS = 80
 # A caption is a line or two; a longer italic block below an image is text.
 MAX_CAPTION_CHARS = 300
 # How trafilatura reads here: text and tables only; every line kept, repeated or not.
@@ -48,19 +49,6 @@ def drop(element: lxml.html.HtmlElement) -> None:
     """Remove an element but keep the text that follows it."""
     if element.getparent() is not None:
         element.drop_tree()
-
-
-def _is_byline(element: lxml.html.HtmlElement) -> bool:
-    text = inline_text(element)
-    if not text or len(text) > MAX_BYLINE_CHARS:
-        return False
-    nodes = [element, *element.iterdescendants()]
-    return any(
-        _RIGHT_ALIGNED.search(node.get("style") or "")
-        or (node.get("align") or "").lower() == "right"
-        for node in nodes
-        if isinstance(node.tag, str)
-    )
 
 
 def _trailing_blocks(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
@@ -108,7 +96,7 @@ def cut_bylines(container: lxml.html.HtmlElement) -> list[str]:
     """Remove the right-aligned author line(s) ending the body; return their text."""
     bylines = []
     for block in _trailing_blocks(container):
-        if not _is_byline(block):
+        if not is_byline(block):
             break
         bylines.append(inline_text(block))
         drop(block)
@@ -121,27 +109,32 @@ def generic_bylines(tree: lxml.html.HtmlElement, paragraphs: list[str]) -> list[
     bylines: list[str] = []
     if not paragraphs:
         return bylines
-    candidates = {inline_text(block) for block in tree.iter("p", "div") if _is_byline(block)}
+    candidates = {inline_text(block) for block in tree.iter("p", "div") if is_byline(block)}
     while paragraphs and len(bylines) < 2 and paragraphs[-1] in candidates:
         bylines.append(paragraphs.pop())
     return bylines
 
 
-def _is_read_more(element: lxml.html.HtmlElement) -> bool:
-    text = inline_text(element)
-    prefix = next((p for p in READ_MORE_PREFIXES if text.casefold().startswith(p.casefold())), None)
-    if prefix is None:
-        return False
-    rest = text[len(prefix) :].strip(" :-–>»")
-    link_text = sum(len(inline_text(a)) for a in element.iter("a"))
-    return not rest or link_text >= 0.5 * len(rest)
+def copy_without(
+    element: lxml.html.HtmlElement, cut: Iterable[lxml.html.HtmlElement | None]
+) -> lxml.html.HtmlElement:
+    """A copy of the element without the elements of `cut` found inside it."""
+    copy = deepcopy(element)
+    targets = {e for e in cut if e is not None}
+    if targets:
+        # deepcopy keeps the tree's shape: the copy's n-th node is the original's n-th node
+        pairs = zip(element.iter(), copy.iter(), strict=True)
+        for copied in [c for original, c in pairs if original in targets]:
+            drop(copied)
+    return copy
 
 
 def clean_container(
-    container: lxml.html.HtmlElement, strip: tuple[str, ...]
+    container: lxml.html.HtmlElement, strip: tuple[str, ...], cut: Iterable = ()
 ) -> tuple[lxml.html.HtmlElement, list[str]]:
-    """A copy of the body container without what is never text. Returns (copy, bylines)."""
-    body = deepcopy(container)
+    """A copy of the body container without what is never text, nor the elements of `cut`
+    (parts found elsewhere: the title, the lead, related boxes). Returns (copy, bylines)."""
+    body = copy_without(container, cut)
     body.tail = None
     strip_boilerplate(body, strip)
     bylines = cut_bylines(body)
@@ -149,13 +142,24 @@ def clean_container(
     return body, bylines
 
 
+def _is_image_table(table: lxml.html.HtmlElement) -> bool:
+    """A table laid out to hold a picture and its caption (how old CMSs set images)."""
+    return table.find(".//img") is not None and len(inline_text(table)) <= MAX_CAPTION_CHARS
+
+
 def strip_boilerplate(scope: lxml.html.HtmlElement, strip: tuple[str, ...]) -> None:
     """Remove, in place, what is never article text: the markup's `strip` selectors, the
-    site-wide boilerplate, read-more pointers and captions set below images."""
+    site-wide boilerplate, then what the blocks show they are: read-more pointers, ad
+    slots, pictures set in tables, captions set below images."""
     for element in select_all(scope, (*strip, *COMMON_STRIP)):
         drop(element)
-    for element in list(scope.iter("p", "div", "li", "h2", "h3", "h4", "h5")):
-        if element.getparent() is not None and _is_read_more(element):
+    for element in list(scope.iter("p", "div", "li", "h2", "h3", "h4", "h5", "table")):
+        if element.getparent() is None:
+            continue
+        if element.tag == "table":
+            if _is_image_table(element):
+                drop(element)
+        elif is_read_more(element) or is_ad_label(element):
             drop(element)
     for caption in _loose_captions(scope):
         drop(caption)
@@ -193,6 +197,7 @@ def body_paragraphs(
     total = sum(len(p) for p in direct)
     if kept < MIN_COVERAGE * total:
         return direct, [f"trafilatura kept {kept} of {total} body characters; container text used"]
+    paragraphs = restore_repeats(direct, paragraphs)
     joined = "\n".join(paragraphs)
     dropped = [line for line in direct if len(line) >= MIN_REPORTED_DROP and line not in joined]
     if dropped:
@@ -200,15 +205,38 @@ def body_paragraphs(
     return paragraphs, []
 
 
-def generic_extraction(
-    tree: lxml.html.HtmlElement, url: str | None, strip: tuple[str, ...] = ()
-) -> trafilatura.settings.Document | None:
-    """trafilatura on the whole page, metadata included: for markup no site rule knows.
+def restore_repeats(direct: list[str], kept: list[str]) -> list[str]:
+    """trafilatura's lines, with every line of the container it dropped only because it
+    repeats (its text kept elsewhere) put back in its place.
 
-    The page's <body> is first rid of what the site rules know is never text (`strip`:
-    every generation's related boxes, captions, ads), whatever container holds it.
+    Only when trafilatura's lines are the container's lines, some left out, in order; when
+    trafilatura split or joined lines, its reading stands.
     """
-    page = deepcopy(tree)
+    seen = set(kept)
+    out: list[str] = []
+    matched = 0
+    for line in direct:
+        if matched < len(kept) and line == kept[matched]:
+            out.append(line)
+            matched += 1
+        elif line in seen:
+            out.append(line)
+    return out if matched == len(kept) else kept
+
+
+def generic_extraction(
+    tree: lxml.html.HtmlElement,
+    url: str | None,
+    strip: tuple[str, ...] = (),
+    cut: Iterable[lxml.html.HtmlElement | None] = (),
+) -> trafilatura.settings.Document | None:
+    """trafilatura on the whole page, metadata included: for pages where no body is found.
+
+    The page's <body> is first rid of the parts found apart (`cut`) and of what the site
+    rules know is never text (`strip`: every generation's related boxes, captions, ads),
+    whatever container holds it.
+    """
+    page = copy_without(tree, cut)
     body = page.find("body")
     if body is not None:
         strip_boilerplate(body, strip)

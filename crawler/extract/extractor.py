@@ -13,6 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import lxml.html
 from trafilatura.settings import Document
 
+from crawler.extract import structure
 from crawler.extract.article import GENERIC, SITE_RULES, Article, ExtractionError
 from crawler.extract.body import (
     body_paragraphs,
@@ -31,20 +32,15 @@ from crawler.extract.html import (
     select_first,
     select_in,
 )
-from crawler.extract.text import fold
-from crawler.site import (
+from crawler.extract.markup import (
     MARKUPS,
     PAGE_META,
     PLACEHOLDER_AUTHORS,
-    SITE_HOSTS,
     TITLE_SUFFIXES,
-    VIDEO_PATH_PREFIXES,
-    Kind,
     Markup,
-    Site,
-    article_id,
-    generation,
 )
+from crawler.extract.text import fold
+from crawler.site import SITE_HOSTS, VIDEO_PATH_PREFIXES, Kind, Site, article_id, generation
 
 _TRUNCATED = ("...", "…")
 _AUTHOR_LABELS = re.compile(r"^(?:tác giả|bài và ảnh|bài, ảnh|bài|thực hiện)\s*:\s*", re.I)
@@ -136,39 +132,123 @@ def _find_markup(
     return None, None
 
 
+# What every generation's rules cut from a body: still never text in markup nobody mapped.
+_KNOWN_STRIP = tuple(dict.fromkeys(css for m in MARKUPS for css in (*m.strip, *m.related_box)))
+_KNOWN_RELATED = tuple(dict.fromkeys(css for m in MARKUPS for css in m.related))
+_KNOWN_RELATED_BOX = tuple(dict.fromkeys(css for m in MARKUPS for css in m.related_box))
+
+
+@dataclass
+class _Parts:
+    """Where the page keeps the article's parts: where the site's rules say, else found by
+    what they are (crawler.extract.structure)."""
+
+    markup: Markup | None  # the rules whose container the page holds
+    scopes: list  # where the rules look, narrowest first: their container, then the page
+    region: lxml.html.HtmlElement  # the article: title and body, no sidebars, no footer
+    title: lxml.html.HtmlElement | None
+    lead: lxml.html.HtmlElement | None
+    # the body: None when the page has no running text, <body> when it is spread all over
+    container: lxml.html.HtmlElement | None
+    by_rules: bool  # the body container is where a rule says
+    related: structure.Related
+
+
+def _title_element(page: _Page, markup: Markup | None, scopes: list):
+    element = select_first(scopes, markup.title) if markup else None
+    if element is not None and inline_text(element):
+        return element
+    titles = [t.text_content() for t in page.tree.iter("title")]
+    hints = [*_meta(page.tree, PAGE_META.title), *titles]
+    return structure.title_heading(page.tree, hints)
+
+
+def _lead_element(page: _Page, markup: Markup | None, scopes: list, region, title, container):
+    element = select_first(scopes, markup.lead) if markup else None
+    if element is not None and inline_text(element):
+        return element
+    found = structure.lead_block(region, title, container)
+    if found is not None and markup is not None:
+        page.warn("lead not where the site rules look: found by what it is")
+    return found
+
+
+def _related(
+    page: _Page, markup: Markup | None, scopes: list, region, container, exclude: list, base: str
+) -> structure.Related:
+    """The related box: the rules' fast path, else by heading, name or place."""
+    selectors = markup.related if markup else _KNOWN_RELATED
+    links = select_in(scopes, selectors) if markup else select(region, selectors)
+    if links:
+        boxes = select(page.tree, markup.related_box if markup else _KNOWN_RELATED_BOX)
+        return structure.Related(boxes=boxes, links=links, found_by="rules")
+
+    def is_article(href: str) -> bool:
+        return page.site.classify(urljoin(base, href)) is Kind.ARTICLE
+
+    related = structure.related_boxes(region, container, exclude, is_article)
+    if related.links and markup is not None:
+        page.warn(f"related box not where the site rules look: found by its {related.found_by}")
+    if related.unread_heading:
+        page.warn("a related-stories heading with no links under it")
+    return related
+
+
+def _find_parts(page: _Page, base: str) -> _Parts:
+    markup, root = _find_markup(page.tree, page.url)
+    scopes = [root, page.tree] if root is not None else [page.tree]
+    title = _title_element(page, markup, scopes)
+    container = select_first(scopes, markup.body) if markup else None
+    by_rules = container is not None
+    page_body = page.tree.find("body")
+    page_body = page_body if page_body is not None else page.tree
+    if container is None:
+        container = structure.body_container(page.tree, skip=[title])
+    if container is None or container is page_body:
+        region = page_body
+    else:
+        region = structure.article_region(title, container)
+    lead = _lead_element(page, markup, scopes, region, title, container)
+    related = _related(page, markup, scopes, region, container, [title, lead], base)
+    return _Parts(markup, scopes, region, title, lead, container, by_rules, related)
+
+
 @dataclass
 class _Body:
-    """The body as read, by the site rules or by trafilatura on the whole page."""
+    """The body as read: from its container, or by trafilatura on the whole page."""
 
     method: str
     paragraphs: list[str]
-    related: list[tuple[str, str]]
     bylines: list[str]  # the author lines cut from its end
-    # trafilatura's reading of the whole page (generic only): the last resort for metadata
+    # trafilatura's reading of the whole page (no container found): the last resort for metadata
     document: Document | None = None
 
 
-def _body_by_rules(page: _Page, markup: Markup, scopes: list, container, base: str) -> _Body:
-    related = _links(select_in(scopes, markup.related), base)
-    cleaned, bylines = clean_container(container, markup.strip + markup.related_box)
+def _read_body(page: _Page, parts: _Parts, base: str) -> _Body:
+    """The container's paragraphs, cut of what is never text and of the parts found apart;
+    trafilatura's reading of the whole page when the text has no one container; nothing when
+    the page has no running text."""
+    cut = [*parts.related.boxes, parts.title, parts.lead]
+    if not parts.by_rules:
+        page.warn("no site rule matches this markup: generic extraction")
+    if parts.container is None:
+        return _Body(GENERIC, [], [])
+    if parts.container is parts.region and parts.container.tag == "body":
+        document = generic_extraction(page.tree, base, _KNOWN_STRIP, cut)
+        paragraphs = document_lines(document)
+        bylines = generic_bylines(page.tree, paragraphs)
+        return _Body(GENERIC, paragraphs, bylines, document)
+    strip = parts.markup.strip + parts.markup.related_box if parts.by_rules else _KNOWN_STRIP
+    cleaned, bylines = clean_container(parts.container, strip, cut)
     paragraphs, warnings = body_paragraphs(cleaned, base)
     for warning in warnings:
         page.warn(warning)
-    return _Body(SITE_RULES, paragraphs, related, bylines)
-
-
-def _body_generic(page: _Page, base: str) -> _Body:
-    page.warn("no site rule matches this markup: generic extraction")
-    # What any generation marks as a related box or as not text still is, in unknown markup.
-    related = _links(select(page.tree, [css for m in MARKUPS for css in m.related]), base)
-    known = tuple(css for m in MARKUPS for css in (*m.strip, *m.related_box))
-    document = generic_extraction(page.tree, base, known)
-    paragraphs = document_lines(document)
-    bylines = generic_bylines(page.tree, paragraphs)
-    return _Body(GENERIC, paragraphs, related, bylines, document)
+    return _Body(SITE_RULES if parts.by_rules else GENERIC, paragraphs, bylines)
 
 
 def _lead(page: _Page, element: lxml.html.HtmlElement | None) -> str:
+    """The visible lead; the meta description only when the page shows none (the site cuts
+    it at 160 characters)."""
     lead = inline_text(element) if element is not None else ""
     if lead:
         return lead
@@ -177,15 +257,10 @@ def _lead(page: _Page, element: lxml.html.HtmlElement | None) -> str:
     return lead
 
 
-def _title(page: _Page, scopes: list, markup: Markup | None, document: Document | None) -> str:
+def _title(page: _Page, element, document: Document | None) -> str:
     """The heading; else og:title, unless the site cut it short; else <title>."""
-    element = select_first(scopes, markup.title) if markup else None
     if element is not None and inline_text(element):
         return inline_text(element)
-    if markup is None:  # unknown markup: a lone <h1> is the title
-        h1s = [text for text in (inline_text(e) for e in page.tree.iter("h1")) if text]
-        if len(h1s) == 1:
-            return h1s[0]
     og = fold(next(iter(_meta(page.tree, PAGE_META.title)), ""))
     if og and not og.endswith(_TRUNCATED):
         return og
@@ -384,30 +459,23 @@ def extract(html: bytes | str, url: str) -> Article:
     canonical_url = page.canonical_url()
     base = canonical_url  # relative links resolve on the live site, not on a mirror
 
-    # The site's rules when the page holds a generation's container, else trafilatura alone.
-    markup, root = _find_markup(page.tree, url)
-    scopes = [root, page.tree] if root is not None else [page.tree]
-    container = select_first(scopes, markup.body) if markup else None
-    if container is not None:
-        body = _body_by_rules(page, markup, scopes, container, base)
-    else:
-        body = _body_generic(page, base)
-
-    lead_element = select_first(scopes, markup.lead) if markup else None
-    lead = _lead(page, lead_element)
-    title = _title(page, scopes, markup, body.document)
+    parts = _find_parts(page, base)
+    body = _read_body(page, parts, base)
+    lead = _lead(page, parts.lead)
+    title = _title(page, parts.title, body.document)
     if not title:
         raise ExtractionError("no title: the page has no h1, og:title or <title>")
     paragraphs = body.paragraphs
-    # Generic bodies often open with the title or the lead: they are lines 1 and 2 already.
-    while paragraphs and paragraphs[0] in (title, lead):
-        paragraphs.pop(0)
+    if body.document is not None:  # trafilatura on a whole page reads title and lead too
+        while paragraphs and paragraphs[0] in (title, lead):
+            paragraphs.pop(0)
 
+    markup, scopes, container = parts.markup, parts.scopes, parts.container
     published = _published(page, scopes, markup, body.document)
     author = _author(page, scopes, markup, body)
-    image_scopes = [lead_element, container] if container is not None else [scopes[0]]
-    boxes = select(page.tree, markup.related_box) if markup else []
-    images = _images(image_scopes, base, boxes, _meta(page.tree, PAGE_META.image))
+    image_scopes = [parts.lead, container] if container is not None else [scopes[0]]
+    images = _images(image_scopes, base, parts.related.boxes, _meta(page.tree, PAGE_META.image))
+    root = scopes[0] if len(scopes) > 1 else None
     video_scopes = [root, container] if root is not None else scopes
     is_video = not paragraphs and _is_video(page, markup, video_scopes)
     if not paragraphs and not is_video:
@@ -419,7 +487,7 @@ def extract(html: bytes | str, url: str) -> Article:
         id=_stable_id(canonical_url, url),
         title=title,
         lead=lead or None,
-        related=body.related,
+        related=_links(parts.related.links, base),
         paragraphs=paragraphs,
         published=published,
         modified=_modified(page),
@@ -432,5 +500,6 @@ def extract(html: bytes | str, url: str) -> Article:
         or generation(url),
         is_video=is_video,
         method=body.method,
+        unread_related=parts.related.unread_heading,
         warnings=page.warnings,
     )

@@ -9,11 +9,48 @@ from __future__ import annotations
 import json
 import random
 import unicodedata
+from dataclasses import dataclass
 
 from . import text
 from .chrome import Links, attr, document, esc, head, img, sidebar
 from .model import ReplicaArticle
 from .page import HTML, Page
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The class that marks each part of an article page in one generation's markup."""
+
+    root: str  # the article
+    title: str  # its <h1>
+    meta: str  # the line with the date
+    lead: str
+    body: str
+    related: str  # the related-stories box
+
+
+PARTS = {
+    1: Parts(
+        "detail-post", "post-title", "post-date", "post-summary", "post-content", "related-news"
+    ),
+    2: Parts(
+        "article",
+        "article__title",
+        "article__meta",
+        "article__sapo",
+        "article__body",
+        "box-related",
+    ),
+    3: Parts(
+        "detail",
+        "detail__title",
+        "detail__meta",
+        "detail__sapo",
+        "detail__content",
+        "detail__related",
+    ),
+}
+G1, G2, G3 = PARTS[1], PARTS[2], PARTS[3]
 
 AD = (
     '<div class="ads"><span class="ads-label">Quảng cáo</span>'
@@ -62,7 +99,7 @@ def _related_list(a: ReplicaArticle) -> str:
     items = "".join(
         f'<li><a href="{attr(r.href)}">{esc(r.title)}</a></li>' for r in a.related_links
     )
-    return f'<div class="related-news"><h3>Tin liên quan</h3><ul>{items}</ul></div>'
+    return f'<div class="{G1.related}"><h3>Tin liên quan</h3><ul>{items}</ul></div>'
 
 
 def _readmore(a: ReplicaArticle, targets: dict[str, ReplicaArticle], cls: str) -> str:
@@ -124,14 +161,14 @@ def _gen1_body(a: ReplicaArticle, targets: dict, seed: int) -> str:
     else:
         blocks.append(f'<p style="text-align:right"><strong>{esc(a.byline)}</strong></p>')
     before = _related_list(a) if a.related_links and m.related_position == "before" else ""
-    return before + '\n<div class="post-content">\n' + "\n".join(blocks) + "\n</div>"
+    return before + f'\n<div class="{G1.body}">\n' + "\n".join(blocks) + "\n</div>"
 
 
 def _gen1(a: ReplicaArticle, targets: dict, seed: int) -> str:
     if a.is_video:
         poster = a.figures[0].url if a.figures else ""
         content = (
-            '<div class="post-content"><div class="video-player">'
+            f'<div class="{G1.body}"><div class="video-player">'
             f'<video controls preload="none" poster="{attr(poster)}">'
             f'<source src="{attr(a.video_url or "")}" type="video/mp4"></video></div></div>'
         )
@@ -139,13 +176,13 @@ def _gen1(a: ReplicaArticle, targets: dict, seed: int) -> str:
         content = _gen1_body(a, targets, seed)
     tags = " ".join(f'<a href="{tag_path(t)}">{esc(t)}</a>' for t in a.tags)
     return (
-        f'<div class="detail-post{" video-detail" if a.is_video else ""}">\n'
+        f'<div class="{G1.root}{" video-detail" if a.is_video else ""}">\n'
         f'<div class="breadcrumb"><a href="/">Trang chủ</a> » '
         f'<a href="/{a.section.slug}">{esc(a.section.name)}</a></div>\n'
-        f'<h1 class="post-title">{esc(a.title)}</h1>\n'
-        '<div class="post-date">'
+        f'<h1 class="{G1.title}">{esc(a.title)}</h1>\n'
+        f'<div class="{G1.meta}">'
         f'<span class="lbPublishedDate">{text.date_gen1(a.published)}</span></div>\n'
-        f'<div class="post-summary">{esc(a.lead)}</div>\n'
+        f'<div class="{G1.lead}">{esc(a.lead)}</div>\n'
         f"{content}\n"
         f'<div class="tags"><span>Từ khóa:</span> {tags}</div>\n'
         "</div>"
@@ -186,22 +223,22 @@ def _gen2_body(a: ReplicaArticle, targets: dict, seed: int) -> str:
             for r in a.related_links
         )
         box = (
-            f'<div class="box-related"><div class="box-heading">Tin liên quan</div>{stories}</div>'
+            f'<div class="{G2.related}"><div class="box-heading">Tin liên quan</div>{stories}</div>'
         )
         where = {"top": 0, "middle": min(1, len(blocks)), "end": len(blocks)}[m.related_position]
         blocks.insert(where, box)
-    return '<div class="article__body cms-body">\n' + "\n".join(blocks) + "\n</div>"
+    return f'<div class="{G2.body} cms-body">\n' + "\n".join(blocks) + "\n</div>"
 
 
 def _gen2(a: ReplicaArticle, targets: dict, seed: int) -> str:
     tags = " ".join(f'<a href="{tag_path(t)}">{esc(t)}</a>' for t in a.tags)
     return (
-        '<article class="article">\n'
+        f'<article class="{G2.root}">\n'
         f'<div class="breadcrumbs"><a href="/{a.section.slug}">{esc(a.section.name)}</a></div>\n'
-        f'<h1 class="article__title cms-title">{esc(a.title)}</h1>\n'
-        f'<div class="article__meta"><time class="time" datetime="{text.iso(a.published)}">'
+        f'<h1 class="{G2.title} cms-title">{esc(a.title)}</h1>\n'
+        f'<div class="{G2.meta}"><time class="time" datetime="{text.iso(a.published)}">'
         f"{text.date_gen2(a.published)}</time></div>\n"
-        f'<div class="article__sapo cms-desc">{esc(a.lead)}</div>\n'
+        f'<div class="{G2.lead} cms-desc">{esc(a.lead)}</div>\n'
         f"{_gen2_body(a, targets, seed)}\n"
         f'<div class="article__author"><span class="name">{esc(a.byline)}</span></div>\n'
         f'<div class="article__tag">{tags}</div>\n'
@@ -236,17 +273,17 @@ def _gen3(a: ReplicaArticle, targets: dict, seed: int) -> str:
         links = "".join(
             f'<li><a href="{attr(r.href)}">{esc(r.title)}</a></li>' for r in a.related_links
         )
-        related = f'<div class="detail__related"><h3>Tin liên quan</h3><ul>{links}</ul></div>\n'
+        related = f'<div class="{G3.related}"><h3>Tin liên quan</h3><ul>{links}</ul></div>\n'
     tags = " ".join(f'<a href="{tag_path(t)}">{esc(t)}</a>' for t in a.tags)
     return (
-        f'<article class="detail" data-id="{a.key}">\n'
+        f'<article class="{G3.root}" data-id="{a.key}">\n'
         f'<div class="detail__cate"><a href="/{a.section.slug}">{esc(a.section.name)}</a></div>\n'
-        f'<h1 class="detail__title">{esc(a.title)}</h1>\n'
-        '<div class="detail__meta">'
+        f'<h1 class="{G3.title}">{esc(a.title)}</h1>\n'
+        f'<div class="{G3.meta}">'
         f'<span class="detail__time">{text.date_gen3(a.published)}</span></div>\n'
-        f'<div class="detail__sapo">{esc(a.lead)}</div>\n'
+        f'<div class="{G3.lead}">{esc(a.lead)}</div>\n'
         f"{related}"
-        '<div class="detail__content">\n' + "\n".join(blocks) + "\n</div>\n"
+        f'<div class="{G3.body}">\n' + "\n".join(blocks) + "\n</div>\n"
         f'<div class="detail__author">{esc(a.byline)}</div>\n'
         f'<div class="detail__tags">{tags}</div>\n'
         "</article>"

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
+from lxml import etree
 from trafilatura.settings import Document
 
 from crawler.extract import structure
@@ -95,6 +96,11 @@ class _Page:
         self.site = Site.of(url)
         self.jsonld = _jsonld(tree)
         self.warnings: list[str] = []
+        self.base = url  # where relative links resolve: the canonical URL, once known
+
+    def kind(self, href: str) -> Kind:
+        """What a link of the page leads to (article, list, tag, …)."""
+        return self.site.classify(urljoin(self.base, href))
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -174,7 +180,7 @@ def _lead_element(page: _Page, markup: Markup | None, scopes: list, region, titl
 
 
 def _related(
-    page: _Page, markup: Markup | None, scopes: list, region, container, exclude: list, base: str
+    page: _Page, markup: Markup | None, scopes: list, region, container, exclude: list
 ) -> structure.Related:
     """The related box: the rules' fast path, else by heading, name or place."""
     selectors = markup.related if markup else _KNOWN_RELATED
@@ -184,7 +190,7 @@ def _related(
         return structure.Related(boxes=boxes, links=links, found_by="rules")
 
     def is_article(href: str) -> bool:
-        return page.site.classify(urljoin(base, href)) is Kind.ARTICLE
+        return page.kind(href) is Kind.ARTICLE
 
     related = structure.related_boxes(region, container, exclude, is_article)
     if related.links and markup is not None:
@@ -194,22 +200,22 @@ def _related(
     return related
 
 
-def _find_parts(page: _Page, base: str) -> _Parts:
+def _find_parts(page: _Page) -> _Parts:
     markup, root = _find_markup(page.tree, page.url)
     scopes = [root, page.tree] if root is not None else [page.tree]
     title = _title_element(page, markup, scopes)
     container = select_first(scopes, markup.body) if markup else None
     by_rules = container is not None
     page_body = page.tree.find("body")
-    page_body = page_body if page_body is not None else page.tree
+    region = page_body if page_body is not None else page.tree
     if container is None:
-        container = structure.body_container(page.tree, skip=[title])
-    if container is None or container is page_body:
-        region = page_body
-    else:
+        container = structure.body_container(page.tree, title)
+    if container is not None and container is not region:
         region = structure.article_region(title, container)
     lead = _lead_element(page, markup, scopes, region, title, container)
-    related = _related(page, markup, scopes, region, container, [title, lead], base)
+    if container is None and title is not None and lead is not None:
+        region = structure.article_region(title, lead)  # no body: the article is title, lead
+    related = _related(page, markup, scopes, region, container, [title, lead])
     return _Parts(markup, scopes, region, title, lead, container, by_rules, related)
 
 
@@ -233,7 +239,7 @@ def _read_body(page: _Page, parts: _Parts, base: str) -> _Body:
         page.warn("no site rule matches this markup: generic extraction")
     if parts.container is None:
         return _Body(GENERIC, [], [])
-    if parts.container is parts.region and parts.container.tag == "body":
+    if parts.container.tag == "body":
         document = generic_extraction(page.tree, base, _KNOWN_STRIP, cut)
         paragraphs = document_lines(document)
         bylines = generic_bylines(page.tree, paragraphs)
@@ -288,14 +294,18 @@ def _clean_author(text: str) -> str | None:
     return None if bare in PLACEHOLDER_AUTHORS else text
 
 
-def _author(page: _Page, scopes: list, markup: Markup | None, body: _Body) -> str | None:
-    """The first real name among: the markup's author, the body's closing byline, JSON-LD,
-    meta, trafilatura's guess."""
+def _author(page: _Page, parts: _Parts, body: _Body) -> str | None:
+    """The first real name among: the markup's author, the body's closing byline, the byline
+    right after the body, JSON-LD, meta, trafilatura's guess."""
     candidates: list[str] = []
-    element = select_first(scopes, markup.author) if markup else None
+    markup = parts.markup
+    element = select_first(parts.scopes, markup.author) if markup else None
     if element is not None:
         candidates.append(inline_text(element))
     candidates += reversed(body.bylines)  # cut last first: the byline read top to bottom
+    if parts.container is not None and parts.container is not parts.region:
+        after = structure.byline_after(parts.container, parts.region, parts.related.boxes)
+        candidates += [inline_text(after)] if after is not None else []
     candidates += _jsonld_names(page.jsonld.get("author"))
     candidates += _meta(page.tree, PAGE_META.author)
     if body.document is not None and body.document.author:
@@ -320,12 +330,17 @@ def _stated_dates(page: _Page, scopes: list, markup: Markup | None) -> list[tupl
     return [(source, value) for source, value in machine + visible if value is not None]
 
 
-def _last_resort_dates(page: _Page) -> list[tuple[str, datetime]]:
-    """A date where no rule looks: any <time datetime>, then a date-like element's text."""
+def _last_resort_dates(page: _Page, parts: _Parts) -> list[tuple[str, datetime]]:
+    """A date where no rule looks: any <time datetime>, then a short line of the article
+    before its body that reads as a date, then a date-like element's text."""
     for element in select(page.tree, PAGE_META.any_time):
         value = parse_date(element.get("datetime"))
         if value is not None:
             return [("time", value)]
+    for line in structure.short_lines_before(parts.region, parts.container):
+        value = parse_date(line)
+        if value is not None:
+            return [("visible", value)]
     for css in PAGE_META.visible_date:
         for element in select(page.tree, (css,))[:20]:
             value = parse_date(inline_text(element)[:120])
@@ -334,11 +349,9 @@ def _last_resort_dates(page: _Page) -> list[tuple[str, datetime]]:
     return []
 
 
-def _published(
-    page: _Page, scopes: list, markup: Markup | None, document: Document | None
-) -> datetime | None:
+def _published(page: _Page, parts: _Parts, document: Document | None) -> datetime | None:
     """The first date stated; the page is reported when its dates disagree."""
-    found = _stated_dates(page, scopes, markup) or _last_resort_dates(page)
+    found = _stated_dates(page, parts.scopes, parts.markup) or _last_resort_dates(page, parts)
     if not found and document is not None and document.date:
         guess = parse_iso(document.date)  # htmldate's guess: a day, no time
         found = [("trafilatura", guess)] if guess is not None else []
@@ -398,8 +411,12 @@ def _images(containers: list, base: str, skip: list, featured: list[str]) -> lis
     return images
 
 
-def _tags(page: _Page, scopes: list, markup: Markup | None) -> list[str]:
-    elements = select_in(scopes, markup.tags) if markup else []
+def _tags(page: _Page, parts: _Parts) -> list[str]:
+    """The markup's tag links; else the article's links to tag pages; else <head>, JSON-LD."""
+    elements = select_in(parts.scopes, parts.markup.tags) if parts.markup else []
+    if not elements:
+        links = parts.region.iter("a")
+        elements = [a for a in links if page.kind(a.get("href") or "") is Kind.TAG]
     values = [inline_text(e) for e in elements] or _meta(page.tree, PAGE_META.tags)
     keywords = page.jsonld.get("keywords")
     if not values and keywords:
@@ -412,15 +429,27 @@ def _tags(page: _Page, scopes: list, markup: Markup | None) -> list[str]:
     return tags
 
 
-def _category(
-    page: _Page, scopes: list, markup: Markup | None, document: Document | None
-) -> str | None:
+def _crumbs(page: _Page, parts: _Parts) -> list:
+    """The breadcrumb: the markup's, else the article's links to lists before its title."""
+    if parts.markup is not None:
+        found = select_in(parts.scopes, parts.markup.category)
+        if found:
+            return found
+    crumbs = []
+    for element in parts.region.iter(etree.Element):
+        if element is parts.title or element is parts.container:
+            break
+        if element.tag == "a" and page.kind(element.get("href") or "") is Kind.LIST:
+            crumbs.append(element)
+    return crumbs
+
+
+def _category(page: _Page, parts: _Parts, document: Document | None) -> str | None:
     """The breadcrumb's last step; else the section <head> or JSON-LD names."""
-    if markup is not None:
-        crumbs = [inline_text(e) for e in select_in(scopes, markup.category)]
-        crumbs = [c for c in crumbs if c and c.casefold() not in ("trang chủ", "home")]
-        if crumbs:
-            return crumbs[-1]
+    crumbs = [inline_text(e) for e in _crumbs(page, parts)]
+    crumbs = [c for c in crumbs if c and c.casefold() not in ("trang chủ", "home")]
+    if crumbs:
+        return crumbs[-1]
     section = _meta(page.tree, PAGE_META.section)
     if section:
         return fold(section[0])
@@ -457,9 +486,9 @@ def extract(html: bytes | str, url: str) -> Article:
     for warning in decode_warnings:
         page.warn(warning)
     canonical_url = page.canonical_url()
-    base = canonical_url  # relative links resolve on the live site, not on a mirror
+    base = page.base = canonical_url  # relative links resolve on the live site, not a mirror
 
-    parts = _find_parts(page, base)
+    parts = _find_parts(page)
     body = _read_body(page, parts, base)
     lead = _lead(page, parts.lead)
     title = _title(page, parts.title, body.document)
@@ -471,9 +500,9 @@ def extract(html: bytes | str, url: str) -> Article:
             paragraphs.pop(0)
 
     markup, scopes, container = parts.markup, parts.scopes, parts.container
-    published = _published(page, scopes, markup, body.document)
-    author = _author(page, scopes, markup, body)
-    image_scopes = [parts.lead, container] if container is not None else [scopes[0]]
+    published = _published(page, parts, body.document)
+    author = _author(page, parts, body)
+    image_scopes = [parts.lead, container] if container is not None else [parts.region]
     images = _images(image_scopes, base, parts.related.boxes, _meta(page.tree, PAGE_META.image))
     root = scopes[0] if len(scopes) > 1 else None
     video_scopes = [root, container] if root is not None else scopes
@@ -492,8 +521,8 @@ def extract(html: bytes | str, url: str) -> Article:
         published=published,
         modified=_modified(page),
         author=author,
-        category=_category(page, scopes, markup, body.document),
-        tags=_tags(page, scopes, markup),
+        category=_category(page, parts, body.document),
+        tags=_tags(page, parts),
         images=images,
         generation=(markup.generation if markup else None)
         or generation(canonical_url)

@@ -119,27 +119,36 @@ def _paragraph_blocks(scope: lxml.html.HtmlElement, skip: set) -> list[tuple]:
 
 
 def body_container(
-    tree: lxml.html.HtmlElement, skip: Iterable = ()
+    tree: lxml.html.HtmlElement, title: lxml.html.HtmlElement | None = None, skip: Iterable = ()
 ) -> lxml.html.HtmlElement | None:
-    """The smallest element that holds (nearly) all of the page's running text: <body> itself
-    when the text is spread over the page, None when the page has none (a video page).
+    """The smallest element that holds (nearly) all of the article's running text: <body>
+    itself when the text is spread over the page, None when the page has none (a video page).
 
-    From <body> down, into the child that holds BODY_SHARE of the text, as long as that child
-    is not a paragraph itself nor the wrapper of a single paragraph among others.
+    The search starts at the title's nearest ancestor that holds most of the page's text (so
+    that a footer or a sidebar with text of its own does not count), else at <body>; from
+    there down, into the child that holds BODY_SHARE of the text, as long as that child is
+    not a paragraph itself nor the wrapper of a single paragraph among others. A single line
+    found away from the title (a footer's, on a video page) is no body.
     """
     root = tree.find("body")
     root = root if root is not None else tree
-    blocks = _paragraph_blocks(root, {e for e in skip if e is not None})
+    blocks = _paragraph_blocks(root, {e for e in (title, *skip) if e is not None})
+    if not blocks:
+        return None
     weight: dict = {}
     count: dict = {}
     for block, n in blocks:
         for element in (block, *block.iterancestors()):
             weight[element] = weight.get(element, 0) + n
             count[element] = count.get(element, 0) + 1
-    if not blocks:
-        return None
     paragraphs = {block for block, _n in blocks}
     node = root
+    if title is not None:
+        node = next(
+            (e for e in title.iterancestors() if weight.get(e, 0) * 2 >= weight.get(root, 0)),
+            root,
+        )
+    anchored = node is not root
     while True:
         children = [child for child in node if weight.get(child)]
         if not children:
@@ -150,6 +159,8 @@ def body_container(
         if count[best] == 1 and weight[best] < weight[node]:
             break
         node = best
+    if title is not None and not anchored and node is not root and count[node] < 2:
+        return None  # one line of text away from the title: a footer's, not a body
     return node
 
 
@@ -312,12 +323,11 @@ def _run(elements: Iterable, is_article: Callable[[str], bool], bylines: bool) -
     return found
 
 
-def _beside_body(
-    region: lxml.html.HtmlElement,
-    container: lxml.html.HtmlElement,
-    is_article: Callable[[str], bool],
-) -> list:
-    """Article lists that open or close the body, inside it or just outside it."""
+def outer_wrapper(
+    container: lxml.html.HtmlElement, region: lxml.html.HtmlElement
+) -> lxml.html.HtmlElement:
+    """The body's outermost wrapper: the container, or the elements around it that hold
+    nothing else."""
     outer = container
     while (
         outer.getparent() is not None
@@ -325,6 +335,44 @@ def _beside_body(
         and len([c for c in outer.getparent() if isinstance(c.tag, str)]) == 1
     ):
         outer = outer.getparent()
+    return outer
+
+
+def byline_after(
+    container: lxml.html.HtmlElement, region: lxml.html.HtmlElement, skip: Iterable = ()
+) -> lxml.html.HtmlElement | None:
+    """The byline set right after the body (outside it, past the boxes of `skip`), if that
+    is what follows it."""
+    passed = set(skip)
+    for sibling in outer_wrapper(container, region).itersiblings():
+        if sibling in passed:
+            continue
+        if isinstance(sibling.tag, str) and sibling.text_content().strip():
+            return sibling if is_byline(sibling) else None
+    return None
+
+
+def short_lines_before(
+    region: lxml.html.HtmlElement, container: lxml.html.HtmlElement | None, limit: int = 60
+) -> list[str]:
+    """The text of the region's innermost elements before the body, short ones only: where a
+    page shows its date, its section, its byline."""
+    found = []
+    for element in region.iter(etree.Element):
+        if element is container:
+            break
+        if len(element) == 0 and element.text and 0 < len(element.text.strip()) <= limit:
+            found.append(fold(element.text))
+    return found
+
+
+def _beside_body(
+    region: lxml.html.HtmlElement,
+    container: lxml.html.HtmlElement,
+    is_article: Callable[[str], bool],
+) -> list:
+    """Article lists that open or close the body, inside it or just outside it."""
+    outer = outer_wrapper(container, region)
     children = list(container)
     found = _run(children, is_article, bylines=False)
     found += _run(reversed(children), is_article, bylines=True)

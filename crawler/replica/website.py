@@ -11,7 +11,7 @@ import threading
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
 
-from . import articles, assets, feeds, listings, model, text
+from . import articles, assets, feeds, listings, model, text, variants
 from .chrome import DEAD_PATHS, SEARCH_KEYWORDS, SISTER_LINKS
 from .model import CATEGORIES, CATEGORY_BY_SLUG, ReplicaArticle
 from .page import HTML, Page
@@ -39,11 +39,14 @@ class ReplicaSite:
         per_generation: int = 60,
         now: datetime | None = None,
         clock_skew: timedelta = timedelta(0),
+        markup_variant: int = 0,
     ) -> None:
         if per_generation < 3:
             raise ValueError("per_generation must be at least 3")
         self.seed = seed
         self.per_generation = per_generation
+        self.markup_variant = markup_variant
+        self.variant = variants.Variant.of(markup_variant)  # None: the replica's own markup
         self.now = now or model.START_NOW
         # How far the server's clock is off the stories' own time line: it dates edits and
         # takedowns (sitemap lastmod, Last-Modified) and the Date header. Years behind is a
@@ -55,6 +58,7 @@ class ReplicaSite:
         self.day = 0
         self._lock = threading.RLock()
         self._articles = model.build(seed, per_generation, self.now)
+        variants.adjust(self._articles, self.variant, seed)
         self._reindex()
 
     # -- the content ---------------------------------------------------------------------
@@ -91,6 +95,7 @@ class ReplicaSite:
                 new, edited, removed = model.grow(
                     self.seed, self.day, self._articles, self.now, self.clock
                 )
+                variants.adjust(new, self.variant, self.seed)
                 self._articles.extend(new)
                 self._rewrite_months(new + edited + removed)
                 changes["new"] += new
@@ -258,7 +263,8 @@ class ReplicaSite:
         dead = None
         if a.markup.dead_link:
             dead = DEAD_PATHS[int(a.key) % len(DEAD_PATHS)]
-        return articles.render_article(a, earlier, self._by_key, self.seed, dead)
+        page = articles.render_article(a, earlier, self._by_key, self.seed, dead)
+        return variants.restyle(page, a, self.variant)
 
     def _sitemap_child(self, path: str) -> Page | None:
         name = path[len("/sitemaps/sitemap-") :]

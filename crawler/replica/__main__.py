@@ -1,4 +1,5 @@
-"""`python -m crawler.replica --port 8000 --seed 1 [--faults light]`: serve in the foreground.
+"""`python -m crawler.replica --port 8000 --seed 1 [--faults light] [--markup-variant K]`: serve in
+the foreground.
 
 Prints the base URL alone on the first line of stdout (for scripts), then serves until
 interrupted. `dcs replica` calls serve_forever().
@@ -44,12 +45,16 @@ def serve_forever(
     advance_every: float = 0.0,
     force: list[str] | None = None,
     clock_skew_days: float = 0.0,
+    markup_variant: int = 0,
 ) -> int:
     """Serve the replica until interrupted; the base URL goes to stdout first, alone."""
     plan = _plan(faults, force)
     try:
         site = ReplicaSite(
-            seed=seed, per_generation=per_generation, clock_skew=timedelta(days=clock_skew_days)
+            seed=seed,
+            per_generation=per_generation,
+            clock_skew=timedelta(days=clock_skew_days),
+            markup_variant=markup_variant,
         )
     except ValueError as exc:
         raise FaultSpecError(str(exc)) from None
@@ -61,9 +66,10 @@ def serve_forever(
         raise DcsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(server.base_url, flush=True)
     counts = ", ".join(f"{len(paths)} {kind}" for kind, paths in site.urls().items())
+    markup = site.variant.describe() if site.variant else "the replica's own markup"
     print(
         f"replica of dangcongsan.vn: seed {seed}, clock {site.now:%Y-%m-%d %H:%M %z}, "
-        f"faults {'on' if plan.active else 'off'}; {counts}",
+        f"faults {'on' if plan.active else 'off'}; {counts}; {markup}",
         file=sys.stderr,
         flush=True,
     )
@@ -127,12 +133,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the server's clock, which dates edits and takedowns, runs DAYS off the stories' "
         "time (negative: behind)",
     )
+    parser.add_argument(
+        "--markup-variant",
+        type=number_in(0, 1_000_000),
+        default=0,
+        metavar="K",
+        help="serve article pages in markup variant K (0, the default: the replica's own)",
+    )
 
 
 def serve_from_arguments(args: argparse.Namespace) -> int:
     return serve_forever(
         args.host, args.port, args.seed, args.faults, args.per_generation, args.days,
-        args.advance_every, args.force, args.clock_skew,
+        args.advance_every, args.force, args.clock_skew, args.markup_variant,
     )  # fmt: skip
 
 

@@ -118,12 +118,15 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from crawler.extract.batch import reextract
+    from crawler.extract.batch import reextract, write_report
     from crawler.lock import OutputLock
 
+    layout = Layout.of(args.out)
     with OutputLock(args.out):  # it writes the text files a crawl writes
-        summary = reextract(args.inputs, Layout.of(args.out).text_dir, workers=args.workers)
+        summary = reextract(args.inputs, layout.text_dir, workers=args.workers)
+        report = write_report(summary, layout.reports_dir)
     print(summary)
+    print(f"Report: {report}")
     return report_damaged(summary.damaged, "its whole records were extracted")
 
 

@@ -18,6 +18,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from crawler.extract.suspect import SuspectTexts
 from crawler.failstop import WRITE_ERROR
 from crawler.files import atomic_write
 from crawler.layout import Layout
@@ -103,6 +104,8 @@ class CrawlReport:
             "articles_no_body": stats.get("dcs/articles/no_body", 0),
             "articles_failed": stats.get("dcs/articles/failed", 0),
             "extraction_failures": stats.get("dcs/extraction_failures", []),
+            # texts read without error that look wrong: the site's markup may have drifted
+            "suspect_texts": SuspectTexts(stats.get("dcs/suspect_texts", [])).as_dict(),
             "revisits": stats.get("warc/revisit", 0),
             "bytes": stats.get("downloader/response_bytes", 0),
             "retries": stats.get("retry/count", 0),
@@ -168,6 +171,7 @@ class CrawlReport:
 
 def summary(report: dict, where: str) -> str:
     errors = ", ".join(f"{kind} {count}" for kind, count in report["errors"].items()) or "none"
+    suspect = SuspectTexts(report["suspect_texts"]["articles"]).summary()
     return (
         f"Crawl {report['finish_reason']} in {report['duration_seconds']:.1f}s: "
         f"{report['pages']} responses, {report['articles']} articles "
@@ -175,5 +179,5 @@ def summary(report: dict, where: str) -> str:
         f"generic extractor, {report['articles_failed']} failed), "
         f"{report['bytes'] / 1e6:.1f} MB ({report['dedup_saved_bytes'] / 1e6:.1f} MB saved by "
         f"deduplication); {len(report[REMOVED])} taken down, {len(report[RESTORED])} restored; "
-        f"errors: {errors}.\nReport: {where}"
+        f"errors: {errors}.\nText: {suspect}.\nReport: {where}"
     )

@@ -16,6 +16,7 @@ from crawler.errors import ArchiveWriteError
 from crawler.extract import ExtractionError, extract, render_text
 from crawler.extract.article import GENERIC
 from crawler.extract.output import write_article
+from crawler.extract.suspect import suspect_entry
 from crawler.layout import Layout
 from crawler.state import CrawlState
 from crawler.warc.records import conversion_record
@@ -80,4 +81,8 @@ class ArticleTextPipeline:
             self.stats.inc_value("dcs/articles/generic")
         if article.no_body:
             self.stats.inc_value("dcs/articles/no_body")
+        entry = suspect_entry(article)
+        if entry is not None:
+            suspects = self.stats.get_value("dcs/suspect_texts", [])
+            self.stats.set_value("dcs/suspect_texts", [*suspects, entry])
         return {"url": url, "id": article.id, "text": str(written.text), "status": written.status}

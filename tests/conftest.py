@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
+import _rates
 import pytest
 from _replay import ReplayProcess, free_port
 from crawl_support import crawl
@@ -217,3 +218,11 @@ def replay_server(small_archive, tmp_path_factory):
         yield server.base_url, banner
     finally:
         server.stop()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The text-quality figures (exact-text rates per generation and markup variant)."""
+    if _rates.LINES:
+        terminalreporter.section("text extraction: exact-text rates")
+        for line in _rates.LINES:
+            terminalreporter.write_line(line)

@@ -220,6 +220,9 @@ def test_report_and_summary(faulty_crawl):
     assert report["warc_files"] == sorted(p.name for p in (out / "warc").glob("*.warc.gz"))
     assert "HTTP 404" in report["errors"]
     assert "Crawl finished" in result.stdout and f"{report['articles']} articles" in result.stdout
+    # the replica's own markup: every text read by the site rules, none suspect
+    assert report["suspect_texts"]["count"] == 0 and report["suspect_texts"]["articles"] == []
+    assert "Text: no suspect texts." in result.stdout
 
 
 def test_rotation_and_limits(tmp_path):

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawler.errors import DcsError
+from crawler.extract.markup import LEAD_PREFIX
 
-GENERIC = "generic"  # trafilatura alone: the page's markup matched no site rule
+GENERIC = "generic"  # the page's markup matched no site rule: its parts found by what they are
 SITE_RULES = "site-rules"
+# A body shorter than this (a video page's aside) is a sign the body was not found.
+MIN_BODY_CHARS = 200
 
 
 class ExtractionError(DcsError):
@@ -54,3 +57,18 @@ class Article:
         if self.published is None:
             flags.append("undated")
         return sorted(flags)
+
+    @property
+    def suspicions(self) -> list[str]:
+        """Why the text, read without error, may still be read wrong: what markup drift
+        looks like (see crawler.extract.suspect)."""
+        reasons = []
+        if self.method == GENERIC:
+            reasons.append("generic")
+        if not (self.lead or "").startswith(LEAD_PREFIX):
+            reasons.append("no-lead")
+        if self.unread_related:
+            reasons.append("related-unread")
+        if not self.is_video and len("\n".join(self.paragraphs)) < MIN_BODY_CHARS:
+            reasons.append("short-body")
+        return reasons

@@ -10,6 +10,7 @@ Three passes, each split over a process pool:
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -30,6 +31,8 @@ from crawler.errors import DcsError
 from crawler.extract.article import GENERIC
 from crawler.extract.extractor import extract
 from crawler.extract.output import article_dir, write_article
+from crawler.extract.suspect import SuspectTexts, suspect_entry
+from crawler.files import atomic_write
 from crawler.site import Kind, Site
 from crawler.warc.gzip_members import survey
 
@@ -64,19 +67,21 @@ class Summary:
     new: int = 0
     changed: int = 0  # a new text version was written
     unchanged: int = 0
-    generic: int = 0  # read by trafilatura alone: no site rule knew the markup
+    generic: int = 0  # no site rule knew the markup: parts found by what they are
     no_body: int = 0
     failed: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     skipped: dict[str, int] = field(default_factory=dict)  # revisit, status, not-html, ...
     damaged: list[str] = field(default_factory=list)  # "FILE: bytes A-B (why)", one per file
     warc_files: int = 0
+    suspect: SuspectTexts = field(default_factory=SuspectTexts)  # texts that look wrong
 
     def __str__(self) -> str:
         lines = [
             f"{self.articles} of {self.records} article pages extracted from {self.warc_files}"
             f" WARC file(s): {self.new} new, {self.changed} changed, {self.unchanged} unchanged;"
             f" {self.no_body} without body text, {self.generic} by the generic extractor",
+            f"text: {self.suspect.summary()}",
         ]
         lines += [f"failed: {url}: {reason}" for url, reason in self.failures]
         return "\n".join(lines)
@@ -85,6 +90,28 @@ class Summary:
     def ok(self) -> bool:
         """Every WARC file could be read whole."""
         return not self.damaged
+
+    def as_dict(self) -> dict:
+        """The JSON report of the run."""
+        counts = ("records", "articles", "new", "changed", "unchanged", "generic", "no_body")
+        return {
+            **{name: getattr(self, name) for name in counts},
+            "warc_files": self.warc_files,
+            "failed": self.failed,
+            "failures": [{"url": url, "reason": reason} for url, reason in self.failures],
+            "skipped": self.skipped,
+            "damaged": self.damaged,
+            "suspect_texts": self.suspect.as_dict(),
+        }
+
+
+def write_report(summary: Summary, reports_dir: Path) -> Path:
+    """Write the run's JSON report as reports_dir/extract-<time>.json; return its path."""
+    now = datetime.now(UTC)
+    path = reports_dir / f"extract-{now:%Y%m%d%H%M%S}-{os.getpid()}.json"
+    report = {"finished_at": now.isoformat(), **summary.as_dict()}
+    atomic_write(path, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode())
+    return path
 
 
 def find_warcs(inputs: Iterable[Path]) -> list[Path]:
@@ -196,7 +223,8 @@ def _read_body(handle: Any, capture: Capture) -> bytes | str:
 def extract_batch(captures: list[Capture], text_root: str, spool: str) -> list[tuple]:
     """Extract each capture and spool the articles.
 
-    Returns per capture (destination, method, flags, error, spool offset, spool length).
+    Returns per capture (destination, method, flags, error, spool offset, spool length,
+    suspect entry or None).
     """
     results = []
     handles: dict[str, Any] = {}
@@ -211,14 +239,16 @@ def extract_batch(captures: list[Capture], text_root: str, spool: str) -> list[t
                     reason = str(exc).split("\n")[0] or type(exc).__name__
                     if not isinstance(exc, DcsError):
                         reason = f"{type(exc).__name__}: {reason}"
-                    results.append((None, None, None, reason, 0, 0))
+                    results.append((None, None, None, reason, 0, 0, None))
                     continue
                 directory = article_dir(Path(text_root), article, capture.date)
                 destination = str(directory / article.id)
                 start = out.tell()
                 pickle.dump(article, out, protocol=pickle.HIGHEST_PROTOCOL)
+                length = out.tell() - start
+                suspect = suspect_entry(article)
                 results.append(
-                    (destination, article.method, article.flags, None, start, out.tell() - start)
+                    (destination, article.method, article.flags, None, start, length, suspect)
                 )
         finally:
             for handle in handles.values():
@@ -317,7 +347,7 @@ def reextract(
         with bar(len(captures), "extract") as b:
             results = runner.map(extract_batch, batches, [str(text_root)] * len(batches), spools)
             for batch, spool, outcome in zip(batches, spools, results, strict=True):
-                for capture, (dest, method, flags, error, start, length) in zip(
+                for capture, (dest, method, flags, error, start, length, suspect) in zip(
                     batch, outcome, strict=True
                 ):
                     if error is not None:
@@ -326,6 +356,7 @@ def reextract(
                         continue
                     summary.generic += method == GENERIC
                     summary.no_body += "no-body" in flags
+                    summary.suspect.add(suspect)
                     destinations.setdefault(dest, []).append((capture, spool, start, length))
                 b.update(len(batch))
 

@@ -86,6 +86,9 @@ def is_read_more(element: lxml.html.HtmlElement) -> bool:
     prefix = next((p for p in READ_MORE_PREFIXES if text.casefold().startswith(p.casefold())), None)
     if prefix is None:
         return False
+    first_link = next(element.iter("a"), None)
+    if first_link is not None and text.startswith(inline_text(first_link) or "\0"):
+        return False  # the words are a link's title ("Bài liên quan …"), not a pointer's
     rest = text[len(prefix) :].strip(" :-–>»")
     link_text = sum(len(inline_text(a)) for a in element.iter("a"))
     return not rest or link_text >= 0.5 * len(rest)

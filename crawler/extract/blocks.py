@@ -14,6 +14,7 @@ import lxml.html
 
 from crawler.extract.html import inline_text
 from crawler.extract.markup import AD_LABELS, LEAD_WORDS, READ_MORE_PREFIXES, RELATED_NAME
+from crawler.extract.text import fold
 
 _RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
 # A byline is a short line: a name, maybe a source in parentheses.
@@ -24,6 +25,7 @@ MAX_NAME_CHARS = 60
 # Text outside the links of a list of links: a label or a heading at most.
 MAX_LABEL_CHARS = 40
 _SENTENCE_END = ".!?:;,…"
+_READ_MORE_OPENINGS = tuple(prefix.casefold() for prefix in READ_MORE_PREFIXES)
 # Words of a class or id: "article__sapo" -> article, sapo; "boxSapo" -> box, sapo.
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
@@ -82,6 +84,9 @@ def is_byline(element: lxml.html.HtmlElement) -> bool:
 
 def is_read_more(element: lxml.html.HtmlElement) -> bool:
     """A "Xem thêm: <link>" pointer: a read-more word, then nothing but a link."""
+    opening = fold(element.text_content()[:200]).casefold()
+    if not opening.startswith(_READ_MORE_OPENINGS):  # most blocks: told by their first words
+        return False
     text = inline_text(element)
     prefix = next((p for p in READ_MORE_PREFIXES if text.casefold().startswith(p.casefold())), None)
     if prefix is None:

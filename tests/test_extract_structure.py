@@ -79,6 +79,13 @@ def test_related_links_are_found_by_heading_name_or_place(inside: str) -> None:
     assert render_text(article).split("\n") == EXPECTED
 
 
+def test_a_bare_list_after_a_lead_set_inside_the_body_is_related() -> None:
+    inside = body(f'<div class="qz-a">{LEAD}</div>', f"<ul>{LINKS}</ul>", P1, P2, P3)
+    article = extract(unmapped(inside, lead=""), URL)
+    assert article.related == RELATED
+    assert render_text(article).split("\n") == EXPECTED
+
+
 def test_lists_that_are_not_the_articles_related_stories_stay_out() -> None:
     tags = '<div class="qz-t">Từ khóa: <a href="/tag/ha-noi.html">Hà Nội</a></div>'
     read_more = (

@@ -41,6 +41,8 @@ BODY_SHARE = 0.85
 MAX_RELATED_LINKS = 12
 # A lead is a sentence at least.
 MIN_LEAD_CHARS = 20
+# Text outside the links of a bare list of links: bullets, separators, a short label.
+MAX_LIST_LABEL_CHARS = 12
 # Never running text: the page's chrome, forms, media, scripts.
 _NOT_TEXT = CHROME_TAGS | {
     "figure", "figcaption", "form", "script", "style", "noscript", "template", "button",
@@ -263,7 +265,7 @@ def _headings(region: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
 
 
 def _is_link_list(element: lxml.html.HtmlElement, allowance: int = 0) -> bool:
-    return bool(anchors(element)) and label_chars(element) - allowance <= MAX_LABEL_CHARS // 3
+    return bool(anchors(element)) and label_chars(element) - allowance <= MAX_LIST_LABEL_CHARS
 
 
 def _box_under(heading: lxml.html.HtmlElement, stop: set) -> list[lxml.html.HtmlElement]:
@@ -296,7 +298,7 @@ def _outermost(elements: list) -> list:
 def _article_list(element: lxml.html.HtmlElement, is_article: Callable[[str], bool]) -> bool:
     """A short list of links, each to an article of the site (not a read-more pointer)."""
     links = anchors(element)
-    if not links or len(links) > MAX_RELATED_LINKS or label_chars(element) > MAX_LABEL_CHARS // 3:
+    if not links or len(links) > MAX_RELATED_LINKS or label_chars(element) > MAX_LIST_LABEL_CHARS:
         return False
     return all(is_article(a.get("href") or "") for a in links) and not is_read_more(element)
 
@@ -310,11 +312,12 @@ def _silent(element: lxml.html.HtmlElement, bylines: bool) -> bool:
     return is_ad_label(element) or is_read_more(element) or (bylines and is_byline(element))
 
 
-def _run(elements: Iterable, is_article: Callable[[str], bool], bylines: bool) -> list:
-    """The article lists at the head of `elements`, past what is silent; stops at text."""
+def _run(elements: Iterable, is_article: Callable[[str], bool], bylines: bool, passed: set) -> list:
+    """The article lists at the head of `elements`, past what is silent and the parts found
+    already (`passed`: title, lead); stops at text."""
     found = []
     for element in elements:
-        if not isinstance(element.tag, str):
+        if not isinstance(element.tag, str) or element in passed:
             continue
         if _article_list(element, is_article):
             found.append(element)
@@ -370,14 +373,15 @@ def _beside_body(
     region: lxml.html.HtmlElement,
     container: lxml.html.HtmlElement,
     is_article: Callable[[str], bool],
+    passed: set,
 ) -> list:
     """Article lists that open or close the body, inside it or just outside it."""
     outer = outer_wrapper(container, region)
     children = list(container)
-    found = _run(children, is_article, bylines=False)
-    found += _run(reversed(children), is_article, bylines=True)
-    found += _run(outer.itersiblings(preceding=True), is_article, bylines=False)
-    found += _run(outer.itersiblings(), is_article, bylines=True)
+    found = _run(children, is_article, False, passed)
+    found += _run(reversed(children), is_article, True, passed)
+    found += _run(outer.itersiblings(preceding=True), is_article, False, passed)
+    found += _run(outer.itersiblings(), is_article, True, passed)
     return found
 
 
@@ -392,7 +396,8 @@ def related_boxes(
     Only inside the article's region: the sidebars' most-read and same-category lists stand
     outside it.
     """
-    stop = {region, *(e for e in exclude if e is not None)}
+    parts = {e for e in exclude if e is not None}
+    stop = {region, *parts}
     if container is not None:
         stop.update((container, *container.iterancestors()))
     related = Related()
@@ -419,7 +424,7 @@ def related_boxes(
         boxes += _outermost(named)
         related.found_by = related.found_by or "name"
     if not boxes and container is not None:
-        boxes = _beside_body(region, container, is_article)
+        boxes = _beside_body(region, container, is_article, parts)
         related.found_by = "position" if boxes else ""
     boxes = _outermost(list(dict.fromkeys(boxes)))
     order = {e: i for i, e in enumerate(_elements(region))}

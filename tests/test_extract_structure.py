@@ -56,6 +56,8 @@ def body(*blocks: str) -> str:
 
 
 P1, P2, P3 = f"<p>{ONE}</p>", f"<p>{TWO}</p>", f"<p>{THREE}</p>"
+TAGS = '<div class="qz-t">Từ khóa: <a href="/tag/ha-noi.html">Hà Nội</a></div>'
+READ_MORE = '<div class="qz-r"><strong>Xem thêm:</strong> <a href="/a-610009.html">Khác</a></div>'
 EXPECTED = [TITLE, LEAD, *(f"- {title}" for title, _url in RELATED), ONE, TWO, THREE]
 
 
@@ -65,6 +67,7 @@ EXPECTED = [TITLE, LEAD, *(f"- {title}" for title, _url in RELATED), ONE, TWO, T
         body(f"<h3>Tin liên quan</h3><ul>{LINKS}</ul>", P1, P2, P3),  # heading, list beside it
         body(P1, f'<div class="qz-9"><h4>BÀI LIÊN QUAN:</h4><ul>{LINKS}</ul></div>', P2, P3),
         body(P1, P2, P3, f"<p><strong>Đọc thêm</strong></p><ul>{LINKS}</ul>"),
+        body(P1, f"<div>ĐỌC THÊM</div><ul>{LINKS}</ul>", READ_MORE, P2, P3),
         body(f'<div class="tinLienQuan"><ul>{LINKS}</ul></div>', P1, P2, P3),  # named, no heading
         body(P1, f'<div id="box_lien_quan">{LINKS.replace("li>", "p>")}</div>', P2, P3),
         body(P1, P2, f'<section class="relatedPosts"><ul>{LINKS}</ul></section>', P3),
@@ -79,6 +82,13 @@ def test_related_links_are_found_by_heading_name_or_place(inside: str) -> None:
     assert render_text(article).split("\n") == EXPECTED
 
 
+def test_a_heading_and_its_lines_after_the_body_stop_before_the_tags() -> None:
+    after = "<div>Tin liên quan</div>" + LINKS.replace("li>", "p>") + TAGS
+    article = extract(unmapped(body(P1, P2, P3), after=after), URL)
+    assert article.related == RELATED and article.tags == ["Hà Nội"]
+    assert render_text(article).split("\n") == EXPECTED
+
+
 def test_a_bare_list_after_a_lead_set_inside_the_body_is_related() -> None:
     inside = body(f'<div class="qz-a">{LEAD}</div>', f"<ul>{LINKS}</ul>", P1, P2, P3)
     article = extract(unmapped(inside, lead=""), URL)
@@ -87,11 +97,7 @@ def test_a_bare_list_after_a_lead_set_inside_the_body_is_related() -> None:
 
 
 def test_lists_that_are_not_the_articles_related_stories_stay_out() -> None:
-    tags = '<div class="qz-t">Từ khóa: <a href="/tag/ha-noi.html">Hà Nội</a></div>'
-    read_more = (
-        '<div class="qz-r"><strong>Xem thêm:</strong> <a href="/a-610009.html">Khác</a></div>'
-    )
-    article = extract(unmapped(body(P1, read_more, P2, P3), after=tags), URL)
+    article = extract(unmapped(body(P1, READ_MORE, P2, P3), after=TAGS), URL)
     assert article.related == []
     assert article.paragraphs == [ONE, TWO, THREE]
     assert article.tags == ["Hà Nội"]

@@ -268,9 +268,11 @@ def _is_link_list(element: lxml.html.HtmlElement, allowance: int = 0) -> bool:
     return bool(anchors(element)) and label_chars(element) - allowance <= MAX_LIST_LABEL_CHARS
 
 
-def _box_under(heading: lxml.html.HtmlElement, stop: set) -> list[lxml.html.HtmlElement]:
+def _box_under(
+    heading: lxml.html.HtmlElement, stop: set, is_article: Callable[[str], bool]
+) -> list[lxml.html.HtmlElement]:
     """The box a heading introduces: its widest ancestor that holds only it and links; else
-    the heading and the lists of links that follow it."""
+    the heading and the lists of links to articles that follow it."""
     allowance = chars(heading.text_content())
     box = heading
     while box.getparent() is not None and box.getparent() not in stop:
@@ -284,8 +286,8 @@ def _box_under(heading: lxml.html.HtmlElement, stop: set) -> list[lxml.html.Html
     for sibling in box.itersiblings():
         if not isinstance(sibling.tag, str) or not sibling.text_content().strip():
             continue
-        if not _is_link_list(sibling) or sibling in stop:
-            break
+        if sibling in stop or not _article_list(sibling, is_article):
+            break  # text, a "Xem thêm:" pointer, the tags: the list has ended
         found.append(sibling)
     return found
 
@@ -405,7 +407,7 @@ def related_boxes(
     for heading in _headings(region):
         if heading in stop:
             continue
-        box = _box_under(heading, stop)
+        box = _box_under(heading, stop, is_article)
         if not any(anchors(part) for part in box):
             related.unread_heading = True
             continue

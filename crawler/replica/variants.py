@@ -214,11 +214,6 @@ def _insert_after(anchor: etree._Element, element: etree._Element) -> None:
     anchor.addnext(element)
 
 
-def _detach(element: etree._Element) -> None:
-    """Remove an element, keeping the text after it."""
-    element.drop_tree()
-
-
 def _wrap(element: etree._Element, cls: str) -> etree._Element:
     wrapper = etree.Element("div", {"class": cls})
     element.addprevious(wrapper)
@@ -311,7 +306,7 @@ class _Page:
 
     def place_related(self) -> None:
         if self.related is not None:
-            _detach(self.related)
+            self.related.drop_tree()  # its tail stays
         if not self.a.related_links or self.a.is_video:
             return
         place = self.v.related_place
@@ -341,7 +336,7 @@ class _Page:
     def place_lead(self) -> None:
         if self.lead is None:
             return
-        _detach(self.lead)
+        self.lead.drop_tree()
         v, lead = self.v, self.a.lead
         meaning = (LEAD_WORDS[(v.number + self.a.generation) % len(LEAD_WORDS)],)
         cls = self.name("lead", *meaning) if v.lead_name == "word" else self.name("lead")

@@ -161,6 +161,7 @@ class _Parts:
 
 
 def _title_element(page: _Page, markup: Markup | None, scopes: list):
+    """The title: where the rules say, else the visible <h1> that titles the page."""
     element = select_first(scopes, markup.title) if markup else None
     if element is not None and inline_text(element):
         return element
@@ -169,7 +170,18 @@ def _title_element(page: _Page, markup: Markup | None, scopes: list):
     return structure.title_heading(page.tree, hints)
 
 
+def _body_container(page: _Page, markup: Markup | None, scopes: list, title):
+    """The body's container and whether a rule named it: where the rules say, else the
+    block that holds the article's running text."""
+    element = select_first(scopes, markup.body) if markup else None
+    if element is not None:
+        return element, True
+    return structure.body_container(page.tree, title), False
+
+
 def _lead_element(page: _Page, markup: Markup | None, scopes: list, region, title, container):
+    """The lead: where the rules say, else the visible block that opens with the paper's
+    mark or whose name says lead."""
     element = select_first(scopes, markup.lead) if markup else None
     if element is not None and inline_text(element):
         return element
@@ -201,15 +213,13 @@ def _related(
 
 
 def _find_parts(page: _Page) -> _Parts:
+    """Title, body, lead, related box, in that order: each finder uses the parts before it."""
     markup, root = _find_markup(page.tree, page.url)
     scopes = [root, page.tree] if root is not None else [page.tree]
     title = _title_element(page, markup, scopes)
-    container = select_first(scopes, markup.body) if markup else None
-    by_rules = container is not None
+    container, by_rules = _body_container(page, markup, scopes, title)
     page_body = page.tree.find("body")
     region = page_body if page_body is not None else page.tree
-    if container is None:
-        container = structure.body_container(page.tree, title)
     if container is not None and container is not region:
         region = structure.article_region(title, container)
     lead = _lead_element(page, markup, scopes, region, title, container)

@@ -161,7 +161,7 @@ def test_dcs_replica_serves_a_markup_variant() -> None:
     assert b"article__sapo" not in page  # not the replica's own markup
     assert render_text(extract(page, base + seed_path)) == SEED_TEXT
     bad = dcs("replica", "--markup-variant", "-1")
-    assert bad.returncode == 2 and bad.stderr.startswith("dcs: error: markup variant")
+    assert bad.returncode == 2 and bad.stderr.startswith("dcs: error: argument --markup-variant")
     assert bad.stderr.count("\n") == 1
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from crawler import __version__
 from crawler.errors import DcsError
 from crawler.layout import Layout
+from crawler.replay.zipnum import ZIPNUM_OVER
 from crawler.replica.__main__ import add_arguments as add_replica_arguments
 from crawler.replica.__main__ import number_in, port_number
 
@@ -26,6 +27,13 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
 
 
@@ -180,7 +188,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     from crawler.replay.export import export_wacz
     from crawler.replay.report import export_summary
 
-    result = export_wacz(args.out, args.wacz, since=args.since)
+    def progress(name: str) -> None:  # at a terminal only, as `dcs index`
+        print(f"packing {name}", file=sys.stderr, flush=True)
+
+    result = export_wacz(
+        args.out,
+        args.wacz,
+        since=args.since,
+        zipnum_over=args.zipnum_over,
+        on_file=progress if sys.stderr.isatty() else None,
+    )
     print(export_summary(result))
     return report_damaged(result.problems, f"its whole records are in {result.path.name}")
 
@@ -291,6 +308,14 @@ def build_parser() -> Parser:
     add_out(wacz)
     wacz.add_argument(
         "--since", type=day, metavar="YYYY-MM-DD", help="only captures since this day"
+    )
+    wacz.add_argument(
+        "--zipnum-over",
+        type=non_negative_int,
+        default=ZIPNUM_OVER,
+        metavar="LINES",
+        help="write a plain index.cdx rather than ZipNum (index.cdx.gz + index.idx) when the "
+        f"index has at most LINES lines (default: {ZIPNUM_OVER}: always ZipNum)",
     )
     export.set_defaults(handler=cmd_export)
 

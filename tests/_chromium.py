@@ -13,9 +13,11 @@ import json
 import os
 import select
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 FLAGS = [
@@ -158,7 +160,27 @@ class Chromium:
                 raise ChromiumError(f"timed out waiting for: {expression[:80]}")
             time.sleep(0.2)
 
-    def screenshot(self, path: Path) -> Path:
-        data = self.call("Page.captureScreenshot", {"format": "png"})["data"]
+    def screenshot(self, path: Path, scale: float = 1.0) -> Path:
+        """The visible part of the page as a PNG, `scale` times its size in CSS pixels."""
+        params: dict = {"format": "png"}
+        if scale != 1.0:
+            view = self.call("Page.getLayoutMetrics")["cssLayoutViewport"]
+            size = {"width": view["clientWidth"], "height": view["clientHeight"]}
+            params["clip"] = {"x": 0, "y": 0, **size, "scale": scale}
+        data = self.call("Page.captureScreenshot", params)["data"]
         path.write_bytes(base64.b64decode(data))
         return path
+
+
+def png_facts(data: bytes) -> tuple[int, int, int]:
+    """(width, height, number of distinct byte values in the pixels) of a PNG file."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
+    width, height = struct.unpack(">II", data[16:24])
+    pos, idat = 8, b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == b"IDAT":
+            idat += data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    pixels = zlib.decompress(idat)
+    return width, height, len(set(pixels[:: max(1, len(pixels) // 50000)]))

@@ -13,8 +13,10 @@ from the WARC files and sidecars the crawl wrote.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,9 @@ from urllib.parse import urljoin
 
 import _rates
 import pytest
+from _chromium import find_chromium
 from _replay import ReplayProcess, free_port
+from _replaywebpage import ReplayWebPageMissing, install_replaywebpage
 from crawl_support import crawl
 from lxml import html as lxml_html
 from warcio.archiveiterator import ArchiveIterator
@@ -226,3 +230,39 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("text extraction: exact-text rates")
         for line in _rates.LINES:
             terminalreporter.write_line(line)
+
+
+def _cannot_run(reason: str) -> None:
+    """Skip, saying why; under CI (CI=true) fail instead: there these tests must run."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason} (CI is set: the browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium; installed with scripts/install-chromium.sh when missing."""
+    binary = find_chromium()
+    if binary:
+        return binary
+    script = REPO / "scripts" / "install-chromium.sh"
+    try:
+        run = subprocess.run(
+            ["bash", str(script)], capture_output=True, text=True, timeout=900, check=False
+        )
+    except subprocess.TimeoutExpired:
+        _cannot_run("chromium is missing and scripts/install-chromium.sh timed out")
+    binary = find_chromium()
+    if run.returncode != 0 or not binary:
+        last = (run.stderr.strip() or run.stdout.strip() or "no output").splitlines()[-1]
+        _cannot_run(f"chromium is missing and scripts/install-chromium.sh failed: {last}")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def replaywebpage() -> Path:
+    """ReplayWeb.page's app folder; installed with scripts/install-replaywebpage.sh if missing."""
+    try:
+        return install_replaywebpage()
+    except ReplayWebPageMissing as missing:
+        _cannot_run(f"ReplayWeb.page is not available: {missing}")

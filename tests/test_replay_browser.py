@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import struct
-import subprocess
-import zlib
-
-import pytest
-from _chromium import Chromium, find_chromium
-from _replay import REPO
+from _chromium import Chromium, png_facts
 
 PAGE_STATE = """
 (() => {
@@ -37,40 +31,6 @@ CALENDAR_TEXT = (
 )
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium; installed with scripts/install-chromium.sh when missing."""
-    binary = find_chromium()
-    if binary:
-        return binary
-    script = REPO / "scripts" / "install-chromium.sh"
-    try:
-        run = subprocess.run(
-            ["bash", str(script)], capture_output=True, text=True, timeout=900, check=False
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip("chromium is missing and scripts/install-chromium.sh timed out")
-    binary = find_chromium()
-    if run.returncode != 0 or not binary:
-        last = (run.stderr.strip() or run.stdout.strip() or "no output").splitlines()[-1]
-        pytest.skip(f"chromium is missing and scripts/install-chromium.sh failed: {last}")
-    return binary
-
-
-def _png_facts(data: bytes) -> tuple[int, int, int]:
-    """(width, height, number of distinct byte values in the pixels) of a PNG file."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
-    width, height = struct.unpack(">II", data[16:24])
-    pos, idat = 8, b""
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if kind == b"IDAT":
-            idat += data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-    pixels = zlib.decompress(idat)
-    return width, height, len(set(pixels[:: max(1, len(pixels) // 50000)]))
-
-
 def test_replayed_seed_article_in_a_browser(chromium, replay_server, small_archive, tmp_path):
     base, _ = replay_server
     url = f"{base}/dcs/{small_archive.seed_timestamp}/{small_archive.seed_url}"
@@ -95,7 +55,7 @@ def test_replayed_seed_article_in_a_browser(chromium, replay_server, small_archi
     assert state["headerColor"] == "rgb(181, 0, 0)"  # main.css's header colour: it applied
     assert all(name.startswith(base) for name in state["loaded"]), "something came from elsewhere"
 
-    width, height, variety = _png_facts(shot.read_bytes())
+    width, height, variety = png_facts(shot.read_bytes())
     assert width >= 800 and height >= 600
     assert shot.stat().st_size > 10_000 and variety > 20, "the screenshot looks blank"
 

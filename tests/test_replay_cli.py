@@ -153,8 +153,10 @@ def test_export_wacz_validates_and_lists_every_article_with_its_text(small_archi
     )
     with zipfile.ZipFile(wacz) as zf:
         header, *pages = map(json.loads, zf.read("pages/pages.jsonl").decode().splitlines())
+        names = zf.namelist()
 
     articles = small_archive.articles
+    assert {"indexes/index.cdx.gz", "indexes/index.idx"} <= set(names)  # ZipNum by default
     assert run.returncode == 0 and run.stderr == "", run.stderr
     assert run.stdout.startswith(f"Wrote {wacz} ({wacz.stat().st_size:,} bytes): ")
     assert (
@@ -171,6 +173,20 @@ def test_export_wacz_validates_and_lists_every_article_with_its_text(small_archi
             assert page["text"].splitlines()[0] == articles[page["url"]], page["url"]
     seed = next(p for p in pages if p["url"] == small_archive.seed_url)
     assert seed["text"] == SEED_TEXT.read_text(encoding="utf-8")
+
+
+def test_export_wacz_zipnum_over_writes_a_plain_index_up_to_that_many_lines(
+    small_archive, tmp_path
+):
+    captures = len(small_archive.captures)
+    wacz = tmp_path / "archive.wacz"
+    run = dcs("export", "wacz", str(wacz), *out_args(small_archive), "--zipnum-over", f"{captures}")
+    with zipfile.ZipFile(wacz) as zf:
+        names = set(zf.namelist())
+
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert f"{captures:,} captures (plain index)" in run.stdout
+    assert "indexes/index.cdx" in names and "indexes/index.cdx.gz" not in names
 
 
 @pytest.mark.parametrize(
@@ -230,6 +246,7 @@ def test_a_corrupt_warc_is_one_line_and_the_rest_still_works(archive_copy, tmp_p
         (["replay", "list", "9" * 300], "neither a URL nor an article ID"),
         (["replay", "list", "http://[::1"], "invalid URL"),
         (["replay", "show", "https://[dangcongsan.vn/x"], "invalid URL"),
+        (["export", "wacz", "{tmp}/a.wacz", "--zipnum-over", "-1"], "must be 0 or more"),
     ],
 )
 def test_other_bad_input_is_a_one_line_error(small_archive, tmp_path, args, message):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import io
 import json
 import random
 import subprocess
@@ -13,11 +16,16 @@ from pathlib import Path
 
 import pytest
 from _replay import write_small_warc
+from _zip_records import ZipRecords, read_records
 from warcio.archiveiterator import ArchiveIterator
+from warcio.timeutils import timestamp_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from crawler.errors import DcsError
+from crawler.replay import zipwriter
 from crawler.replay.export import export_wacz
+from crawler.replay.index import format_line, iter_index
+from crawler.replay.zipnum import write_zipnum
 
 WACZ_CLI = Path(sys.executable).with_name("wacz")
 
@@ -60,7 +68,7 @@ def test_wacz_layout_warcs_stored_and_hashed(small_archive, tmp_path):
                 assert info.compress_type == zipfile.ZIP_STORED, info.filename
                 source = small_archive.out_dir / "warc" / Path(info.filename).name
                 assert zf.read(info) == source.read_bytes()
-        index = zf.read("indexes/index.cdx").decode().splitlines()
+        index = index_of(zf)
     assert {"datapackage.json", "datapackage-digest.json", "pages/pages.jsonl"} <= set(names)
     assert package["wacz_version"] == "1.1.1"
     assert {r["path"] for r in package["resources"]} == set(names) - {
@@ -144,7 +152,7 @@ def packed_records(wacz: Path) -> list[tuple[str, str]]:
     of the WACZ's index, read from the WARCs inside it."""
     pairs = []
     with zipfile.ZipFile(wacz) as zf:
-        for line in zf.read("indexes/index.cdx").decode().splitlines():
+        for line in index_of(zf):
             fields = json.loads(line.split(" ", 2)[2])
             for where in (fields, fields.get("revisit")):
                 if where:
@@ -184,16 +192,16 @@ def test_damaged_warcs_go_in_with_their_whole_records(archive_copy, tmp_path):
     assert all(line_url == record_url for line_url, record_url in pairs)
     with zipfile.ZipFile(out) as zf:
         assert zf.getinfo("archive/" + first.name).file_size == len(data)  # the garbage cut off
-        packed = zf.read("indexes/index.cdx").decode()
+        packed = index_of(zf)
     urls = {
         json.loads(line.split(" ", 2)[2])["url"]: json.loads(line.split(" ", 2)[2])["filename"]
-        for line in packed.splitlines()
+        for line in packed
     }
     assert before <= urls.keys()
     # Every capture of the flipped copy but the one the flip hit, the later ones moved up.
     in_flipped = sorted(
         int(fields["offset"])
-        for fields in (json.loads(line.split(" ", 2)[2]) for line in packed.splitlines())
+        for fields in (json.loads(line.split(" ", 2)[2]) for line in packed)
         if fields["filename"] == flipped.name
     )
     moved = [c.offset - hit.length * (c.offset > hit.offset) for c in in_first if c is not hit]
@@ -205,3 +213,134 @@ def test_bad_output_paths_are_one_line_errors(small_archive, tmp_path):
         export_wacz(small_archive.out_dir, tmp_path / "archive.zip")
     with pytest.raises(DcsError, match="does not exist"):
         export_wacz(small_archive.out_dir, tmp_path / "no" / "such" / "archive.wacz")
+
+
+def assert_records_agree(records: ZipRecords) -> None:
+    """What a zip reader may rely on: each local header says what its central record says."""
+    for central, local in zip(records.central, records.local, strict=True):
+        where = central.name
+        assert local.name == central.name
+        assert (local.version_needed, local.flags, local.method, local.crc) == (
+            central.version_needed,
+            central.flags,
+            central.method,
+            central.crc,
+        ), where
+        assert (local.compressed_size, local.size) == (central.compressed_size, central.size)
+        assert local.sizes() == central.sizes(), where
+        # The central record's Zip64 field holds the local one's, plus the offset of an
+        # entry that starts past 4 GiB (which only the central directory records).
+        past_limit = central.offset >= zipwriter.ZIP64_LIMIT
+        assert central.zip64() == local.zip64() + ([central.offset] if past_limit else []), where
+        if not past_limit:
+            assert central.extra == local.extra, where
+        if not central.extra:  # ReplayWeb.page then takes the local header to have none
+            assert not local.extra, where
+        assert central.external_attr >> 16 == 0o100644, f"{where}: not rw-r--r--"
+        assert central.made_by >> 8 == 3, f"{where}: not made on Unix"
+
+
+def test_local_headers_agree_with_the_central_directory(small_archive, tmp_path):
+    out = export_wacz(small_archive.out_dir, tmp_path / "archive.wacz").path
+    records = read_records(out)
+
+    assert_records_agree(records)
+    # Nothing here can pass 4 GiB: no Zip64 anywhere, and every data offset is where a
+    # reader computes it from the central record alone.
+    assert not records.zip64_end
+    for central, start in zip(records.central, records.data_offsets, strict=True):
+        assert central.extra == b"" and central.version_needed == 20
+        assert start == central.offset + 30 + len(central.name.encode())
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        assert [i.filename for i in zf.infolist()] == [c.name for c in records.central]
+
+
+def test_zip64_only_where_an_entry_passes_the_limit_and_then_in_both_records(
+    small_archive, tmp_path, monkeypatch
+):
+    limit = 64 * 1024  # as if 4 GiB: the large WARCs pass it, later entries start past it
+    monkeypatch.setattr(zipwriter, "ZIP64_LIMIT", limit)
+    out = export_wacz(small_archive.out_dir, tmp_path / "archive.wacz").path
+    records = read_records(out)
+
+    assert_records_agree(records)
+    pairs = list(zip(records.central, records.local, strict=True))
+    for central, local in pairs:  # (a compressed entry could outgrow its size by ~0.03%)
+        assert bool(local.zip64()) == (central.sizes()[1] >= limit), central.name
+    assert any(local.zip64() for _, local in pairs), "no entry passed the limit"
+    assert any(c.offset >= limit and not local.zip64() for c, local in pairs), "none past it"
+    assert records.zip64_end
+    with zipfile.ZipFile(out) as zf:  # every entry reads back whole
+        assert zf.testzip() is None
+        for name in (n for n in zf.namelist() if n.startswith("archive/")):
+            assert zf.read(name) == (small_archive.out_dir / "warc" / name[8:]).read_bytes()
+    run = validate(out)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def index_of(zf: zipfile.ZipFile) -> list[str]:
+    """The CDXJ lines of a WACZ's index, ZipNum (the default) or plain."""
+    if "indexes/index.cdx" in zf.namelist():
+        return zf.read("indexes/index.cdx").decode().splitlines(keepends=True)
+    return unpack_zipnum(zf.read("indexes/index.cdx.gz"), zf.read("indexes/index.idx").decode())
+
+
+def unpack_zipnum(blocks: bytes, idx_text: str) -> list[str]:
+    """The index lines of ZipNum blocks, checking each .idx line against its block."""
+    meta, *idx = idx_text.splitlines()
+    assert meta == '!meta 0 {"format": "cdxj-gzip-1.0", "filename": "index.cdx.gz"}'
+    lines: list[str] = []
+    for line in idx:
+        key, ts, where = line.split(" ", 2)
+        where = json.loads(where)
+        block = blocks[where["offset"] : where["offset"] + where["length"]]
+        assert where["digest"] == "sha256:" + hashlib.sha256(block).hexdigest()
+        assert where["filename"] == "index.cdx.gz"
+        block_lines = gzip.decompress(block).decode().splitlines(keepends=True)
+        assert block_lines[0].startswith(f"{key} {ts} ")
+        lines += block_lines
+    assert sum(json.loads(line.split(" ", 2)[2])["length"] for line in idx) == len(blocks)
+    return lines
+
+
+def test_zipnum_blocks_hold_the_lines_in_order_and_the_idx_finds_each(small_archive):
+    lines = [format_line(*line) for line in iter_index(small_archive.out_dir)]
+    blocks = io.BytesIO()
+    idx = write_zipnum(lines, blocks, block_lines=50)
+
+    assert unpack_zipnum(blocks.getvalue(), idx) == lines
+    assert len(idx.splitlines()) == 1 + -(-len(lines) // 50)  # meta, then one per block
+
+
+def test_export_past_the_threshold_writes_a_stored_zipnum_index(small_archive, tmp_path):
+    captures = len(small_archive.captures)
+    at = export_wacz(small_archive.out_dir, tmp_path / "at.wacz", zipnum_over=captures)
+    past = export_wacz(small_archive.out_dir, tmp_path / "past.wacz", zipnum_over=captures - 1)
+    with zipfile.ZipFile(at.path) as zf:
+        lines = zf.read("indexes/index.cdx").decode().splitlines(keepends=True)
+    with zipfile.ZipFile(past.path) as zf:
+        names = zf.namelist()
+        blocks = zf.read("indexes/index.cdx.gz")
+        stored = zf.getinfo("indexes/index.cdx.gz").compress_type == zipfile.ZIP_STORED
+        idx = zf.read("indexes/index.idx").decode()
+        package = json.loads(zf.read("datapackage.json"))
+
+    assert not at.zipnum and past.zipnum and stored
+    assert "indexes/index.cdx" not in names
+    assert unpack_zipnum(blocks, idx) == lines and past.index_lines == captures
+    listed = {r["path"] for r in package["resources"]}
+    assert {"indexes/index.cdx.gz", "indexes/index.idx"} <= listed
+    run = validate(past.path)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_datapackage_names_the_home_page_as_main_page(small_archive, tmp_path):
+    out = export_wacz(small_archive.out_dir, tmp_path / "archive.wacz")
+    with zipfile.ZipFile(out.path) as zf:
+        package = json.loads(zf.read("datapackage.json"))
+
+    home = max(c.timestamp for c in small_archive.captures if c.url == "https://dangcongsan.vn/")
+    assert package["mainPageUrl"] == "https://dangcongsan.vn/"
+    assert package["mainPageDate"] == timestamp_to_iso_date(home)
+    assert out.main_page == ("https://dangcongsan.vn/", home)

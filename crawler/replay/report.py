@@ -50,7 +50,8 @@ def export_summary(result: ExportResult) -> str:
     """One line: the WACZ written, its size and what it holds."""
     return (
         f"Wrote {result.path} ({result.bytes:,} bytes): {_count(len(result.warcs), 'WARC file')}, "
-        f"{_count(result.index_lines, 'capture')}, {_count(result.pages, 'page')} "
+        f"{_count(result.index_lines, 'capture')}{'' if result.zipnum else ' (plain index)'}, "
+        f"{_count(result.pages, 'page')} "
         f"({result.pages_with_text} with text)"
     )
 

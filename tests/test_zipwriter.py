@@ -7,6 +7,7 @@ import os
 import time
 import zipfile
 
+import pytest
 from _zip_records import read_records
 
 from crawler.replay.zipwriter import ZipWriter
@@ -65,3 +66,12 @@ def test_more_than_65535_entries_get_zip64_end_records(tmp_path):
     assert records.zip64_end and len(records.central) == count
     with zipfile.ZipFile(out) as zf:
         assert len(zf.infolist()) == count
+
+
+def test_chunks_that_do_not_add_up_to_the_announced_size_are_an_error(tmp_path):
+    with open(tmp_path / "out.zip", "wb") as fh:
+        zw = ZipWriter(fh)
+        with pytest.raises(OSError, match="3 bytes where 5 were announced"):
+            zw.add_chunks("short", [b"abc"], 5)
+        with pytest.raises(OSError, match="where 2 were announced"):
+            zw.add_chunks("long", [b"ab", b"cd"], 2)

@@ -209,9 +209,8 @@ def open_in_replaywebpage(
 def _search(rwp: ReplayWebPage, word: str, url: str) -> float | None:
     """Seconds until a search for `word` lists the page `url` alone; None if not in 30 s."""
     start = time.monotonic()
-    rwp.search(word)
     try:
-        rwp.wait(lambda: rwp.page_list()["shown"] == [url], 30, f"{url} alone")
+        rwp.search(word, until=[url])
     except AssertionError:
         return None
     return time.monotonic() - start

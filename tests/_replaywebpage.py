@@ -183,8 +183,14 @@ class ReplayWebPage:
 
         return self.wait(all_counted, timeout, f"{pages} pages in the page list")
 
-    def search(self, word: str) -> None:
+    def search(self, word: str, until: list[str], timeout: float = 30) -> list[str]:
+        """Type `word` in the page list's search box; wait until it lists `until`."""
         self.browser.evaluate(SEARCH % json.dumps(word))
+        return self.wait(
+            lambda: (shown := self.page_list()["shown"]) == until and shown,
+            timeout,
+            f"the search for {word!r} to list {', '.join(until)}",
+        )
 
     def open_entry(self, url: str) -> None:
         """Click the page list's entry of `url`, as a user would."""

@@ -52,6 +52,14 @@ def original_url(replayed_src: str) -> str:
     return re.sub(r"^.*?/\d{14}[a-z]{2}_/", "", replayed_src)
 
 
+def list_find_and_open(app: ReplayWebPage, archive, word: str) -> tuple[list, list, dict]:
+    """What a reader does: the page list, a search for a word, the article found."""
+    listed = app.listed(len(archive.articles))
+    found = app.search(word, until=[archive.seed_url])
+    app.open_entry(archive.seed_url)
+    return listed, found, app.replayed()
+
+
 def check_article(state: dict, archive, base_url: str) -> None:
     assert state["h1"] == archive.seed_title
     assert state["title"].startswith(archive.seed_title)
@@ -76,15 +84,7 @@ def test_replaywebpage_lists_searches_and_shows_an_export(
     ):
         app = ReplayWebPage(browser, site.base_url)
         app.open(wacz.name)
-        listed = app.listed(len(small_archive.articles))
-        app.search(word)
-        found = app.wait(
-            lambda: (shown := app.page_list()["shown"]) == [small_archive.seed_url] and shown,
-            30,
-            f"the search for {word!r} to list the seed article alone",
-        )
-        app.open_entry(small_archive.seed_url)
-        state = app.replayed()
+        listed, found, state = list_find_and_open(app, small_archive, word)
         shot = browser.screenshot(tmp_path / SCREENSHOT, scale=0.75)
     print(f"screenshot: {shot}")
 
@@ -127,15 +127,7 @@ def test_replaywebpage_searches_past_the_first_mib_of_a_plain_index_zip64_export
     ):
         app = ReplayWebPage(browser, site.base_url)
         app.open(result.path.name)
-        listed = app.listed(len(archive_copy.articles))
-        app.search(word)
-        found = app.wait(
-            lambda: (shown := app.page_list()["shown"]) == [archive_copy.seed_url] and shown,
-            30,
-            f"the search for {word!r} to list the seed article alone",
-        )
-        app.open_entry(archive_copy.seed_url)
-        state = app.replayed()
+        listed, found, state = list_find_and_open(app, archive_copy, word)
 
     assert sorted(listed) == sorted(archive_copy.articles)
     assert found == [archive_copy.seed_url]

@@ -16,12 +16,23 @@ from pathlib import Path
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
 from crawler.failstop import WRITE_ERROR
 from crawler.files import atomic_write
 from crawler.layout import Layout
 from crawler.state import REMOVED, RESTORED, CrawlState
+
+
+def report_entry(stats: StatsCollector, key: str, **entry: object) -> None:
+    """Adds one entry to a list of the crawl report (kept in the crawl's stats under
+    `dcs/<key>`): "extraction_failures", "ceilings", "robots_unreachable"."""
+    entries = stats.get_value(f"dcs/{key}")
+    if entries is None:
+        entries = []
+        stats.set_value(f"dcs/{key}", entries)
+    entries.append(entry)
 
 
 def errors_by_kind(stats: dict) -> dict[str, int]:
@@ -107,6 +118,8 @@ class CrawlReport:
             "bytes": stats.get("downloader/response_bytes", 0),
             "retries": stats.get("retry/count", 0),
             "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+            "robots_unreachable": stats.get("dcs/robots_unreachable", []),
+            "ceilings": stats.get("dcs/ceilings", []),
             "errors": errors_by_kind(stats),
             "warc_files": self.warc_files(),
             # What the next run fetches first: found and not fetched, or failed past retries.

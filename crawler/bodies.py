@@ -31,6 +31,13 @@ from crawler.warc.middleware import TRUNCATED
 UNREADABLE = "body_unreadable"
 
 
+def body_ceiling(request: Request, default: int) -> tuple[str, int]:
+    """The ceiling of a request's body: (what sets it, bytes); 0 bytes is none."""
+    if "download_maxsize" in request.meta:
+        return "download_maxsize", int(request.meta["download_maxsize"])
+    return "DOWNLOAD_MAXSIZE", default
+
+
 class BodyCeiling:
     """Stops a download at its ceiling and keeps what arrived (see the module docstring)."""
 
@@ -46,21 +53,15 @@ class BodyCeiling:
         crawler.signals.connect(ceiling.bytes_received, signal=signals.bytes_received)
         return ceiling
 
-    def ceiling(self, request: Request) -> tuple[str, int]:
-        """(what sets it, bytes) for this request; 0 bytes: no ceiling."""
-        if "download_maxsize" in request.meta:
-            return "download_maxsize", int(request.meta["download_maxsize"])
-        return "DOWNLOAD_MAXSIZE", self.default
-
     def headers_received(self, request: Request, body_length: object, **_signal_args) -> None:
-        name, limit = self.ceiling(request)
+        name, limit = body_ceiling(request, self.default)
         if limit and isinstance(body_length, int) and body_length > limit:
             self.cut(request, name, limit, f"announced {body_length} bytes: headers only")
 
     def bytes_received(self, request: Request, data: bytes, **_signal_args) -> None:
         received = self.received.get(request, 0) + len(data)
         self.received[request] = received
-        name, limit = self.ceiling(request)
+        name, limit = body_ceiling(request, self.default)
         if limit and received > limit:
             # Stopped here, before Scrapy's own check in the same read cancels the download.
             self.cut(request, name, limit, f"body cut after {received} bytes")
@@ -76,13 +77,21 @@ class BodyCeiling:
 class DecompressionMiddleware(HttpCompressionMiddleware):
     """Scrapy's decompression, with undecodable bodies handed on as sent (see above)."""
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DecompressionMiddleware:
+        middleware = super().from_crawler(crawler)
+        middleware.default_maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        return middleware
+
     def process_response(self, request: Request, response: Response, spider=None):
         try:
             return super().process_response(request, response)
-        except IgnoreRequest as exc:  # decoded past download_maxsize
+        except IgnoreRequest as exc:  # decoded past its ceiling: a compression bomb
             reason = str(exc)
+            name, limit = body_ceiling(request, self.default_maxsize)
+            what = "decoded body over the ceiling: archived as sent"
             report_entry(
-                self.stats, "ceilings", url=request.url, ceiling="DOWNLOAD_MAXSIZE", what=reason
+                self.stats, "ceilings", url=request.url, ceiling=name, limit=limit, what=what
             )
         except Exception as exc:  # zlib, gzip, brotli and zstd errors alike
             encoding = b", ".join(response.headers.getlist("Content-Encoding")).decode("latin-1")

@@ -3,6 +3,7 @@ peak memory measured (ru_maxrss of the crawl process) and its crawl report read.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -88,6 +89,12 @@ def crawl(server: HostileServer, out: Path, *args: str, env=None, timeout: float
         run = Run(process.returncode, stdout.read(), stderr.read(), usage.ru_maxrss / 1024, out)
         print(f"peak RSS {run.peak_mb:.0f} MB")
         return run
+
+
+def response_record(out: Path, path: str):
+    """The one response record of the path."""
+    (record,) = [r for r in records(out / "warc") if r.type == "response" and r.path == path]
+    return record
 
 
 def article(title: str, paragraphs: list[str], head: str = '<meta charset="utf-8">') -> str:
@@ -178,11 +185,11 @@ def test_a_200_mb_page_is_kept_as_headers_only_and_a_6_mb_one_is_not_parsed(tmp_
     assert run.peak_mb < RSS_LIMIT_MB
     assert run.ceilings() == {giant[1:]: "DOWNLOAD_MAXSIZE", large[1:]: "READ_MAXSIZE"}
     assert set(run.failures()) == {giant[1:], large[1:]}
-    (record,) = [r for r in records(tmp_path / "warc") if r.type == "response" and r.path == giant]
+    record = response_record(tmp_path, giant)
     assert record.warc_headers["WARC-Truncated"] == "length"
     assert record.headers["x-orig-content-length"] == str(200 * MiB)
     assert record.headers["content-length"] == "0"
-    (record,) = [r for r in records(tmp_path / "warc") if r.type == "response" and r.path == large]
+    record = response_record(tmp_path, large)
     assert "WARC-Truncated" not in record.warc_headers  # archived whole, only not parsed
 
 
@@ -194,9 +201,7 @@ def test_an_endless_body_is_cut_at_download_maxsize_and_archived_truncated(tmp_p
     assert run.peak_mb < RSS_LIMIT_MB
     assert run.ceilings() == {endless[1:]: "DOWNLOAD_MAXSIZE"}
     assert "DOWNLOAD_MAXSIZE" in run.failures()[endless[1:]]
-    (record,) = [
-        r for r in records(tmp_path / "warc") if r.type == "response" and r.path == endless
-    ]
+    record = response_record(tmp_path, endless)
     assert record.warc_headers["WARC-Truncated"] == "length"
     assert 32 * MiB < int(record.headers["content-length"]) < 33 * MiB
 
@@ -233,17 +238,23 @@ def test_a_page_of_100000_links_is_followed_for_its_first_links_only(tmp_path):
 
 
 # -- undecodable bodies, charsets ----------------------------------------------------------------
-def test_a_broken_gzip_body_is_archived_as_sent_and_reported(tmp_path):
-    broken = article_url(1)
-    garbage = b"\x1f\x8b\x08\x00 this is not a gzip stream"
-    routes = {"/": home(broken), broken: page(garbage, Content_Encoding="gzip")}
-    with HostileServer(routes) as server:
+def test_broken_and_bomb_gzip_bodies_are_archived_as_sent_and_reported(tmp_path):
+    broken, bomb = article_url(1), article_url(2)
+    bodies = {
+        broken: b"\x1f\x8b\x08\x00 this is not a gzip stream",
+        bomb: gzip.compress(b" " * 40 * MiB, 9),  # 40 KB that decode to 40 MiB
+    }
+    routes = {path: page(body, Content_Encoding="gzip") for path, body in bodies.items()}
+    with HostileServer(routes | {"/": home(broken, bomb)}) as server:
         run = crawl(server, tmp_path)
     assert run.returncode == 0, run.stderr
     assert "Content-Encoding gzip does not decode" in run.failures()[broken[1:]]
-    assert run.report["articles_failed"] == 1
-    (record,) = [r for r in records(tmp_path / "warc") if r.type == "response" and r.path == broken]
-    assert record.payload_sha1 == hashlib.sha1(garbage).hexdigest()
+    assert "DOWNLOAD_MAXSIZE" in run.failures()[bomb[1:]]
+    assert run.ceilings() == {bomb[1:]: "DOWNLOAD_MAXSIZE"}
+    assert run.report["articles_failed"] == 2
+    for path, body in bodies.items():
+        record = response_record(tmp_path, path)
+        assert record.payload_sha1 == hashlib.sha1(body).hexdigest()
 
 
 def windows_1258(text: str) -> bytes:

@@ -181,6 +181,12 @@ class CrawlReport:
 
 def summary(report: dict, where: str) -> str:
     errors = ", ".join(f"{kind} {count}" for kind, count in report["errors"].items()) or "none"
+    refused = [
+        f"{len(report['ceilings'])} ceilings hit" if report["ceilings"] else "",
+        f"{report['robots_forbidden']} requests refused by robots.txt"
+        if report["robots_forbidden"]
+        else "",
+    ]
     return (
         f"Crawl {report['finish_reason']} in {report['duration_seconds']:.1f}s: "
         f"{report['pages']} responses, {report['articles']} articles "
@@ -188,5 +194,7 @@ def summary(report: dict, where: str) -> str:
         f"generic extractor, {report['articles_failed']} failed), "
         f"{report['bytes'] / 1e6:.1f} MB ({report['dedup_saved_bytes'] / 1e6:.1f} MB saved by "
         f"deduplication); {len(report[REMOVED])} taken down, {len(report[RESTORED])} restored; "
-        f"errors: {errors}.\nReport: {where}"
+        f"errors: {errors}"
+        + "".join(f"; {part}" for part in refused if part)
+        + f".\nReport: {where}"
     )

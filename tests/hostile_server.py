@@ -1,6 +1,6 @@
 """A hostile web server for the tests: on loopback, it answers what a crawler must survive
-(endless bodies, gzip bombs, pages of a hundred thousand links, broken encodings, a slow
-robots.txt) and logs every request it gets.
+(endless bodies, gzip bombs, pages of a hundred thousand links, broken encodings, pages in
+windows-1258, a slow robots.txt) and logs every request it gets.
 
 Routes map a path to a handler that writes the whole answer. Every handler is bounded: an
 "endless" body ends when the client goes away, the server stops, or after a few gigabytes.
@@ -12,6 +12,7 @@ import gzip
 import http.server
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -91,6 +92,29 @@ def gzip_bomb_sitemap(entry: str, compressed_size: int = 3 * 1024**2) -> Handler
         send(handler, bomb, "application/gzip")
 
     return answer
+
+
+def windows_1258(text: str) -> bytes:
+    """Vietnamese in windows-1258: a precomposed letter where the code page has one, the
+    tone mark after it as a combining character."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            base, *marks = unicodedata.normalize("NFD", char)
+        for i, mark in enumerate(marks):
+            rest = "".join(marks[:i] + marks[i + 1 :])
+            try:
+                out += unicodedata.normalize("NFC", base + mark).encode("cp1258")
+                out += rest.encode("cp1258")
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            out += (base + "".join(marks)).encode("cp1258")
+    return bytes(out)
 
 
 def slow(seconds: float, handler: Handler) -> Handler:

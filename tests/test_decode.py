@@ -7,13 +7,14 @@ import codecs
 import unicodedata
 
 import pytest
-from test_hostile import TEXT, windows_1258
+from hostile_server import windows_1258
 
 from crawler.extract import ExtractionError, extract
 from crawler.extract.html import PageLimits, charset_of, decode, parse
 
 URL = "https://dangcongsan.vn/thoi-su/hoi-nghi-trung-uong-lan-thu-muoi-123456.html"
 TITLE = "Hội nghị Trung ương lần thứ mười"
+TEXT = "Sáng 28/11, tại Hà Nội, Bộ Chính trị đã họp và cho ý kiến về nhiều nội dung quan trọng."
 
 
 def page(meta: str = "") -> str:

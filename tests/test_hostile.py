@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from hostile_server import (
     page,
     send,
     slow,
+    windows_1258,
 )
 
 from crawler.crawl import MIN_SCRAPY, check_scrapy_version
@@ -255,29 +255,6 @@ def test_broken_and_bomb_gzip_bodies_are_archived_as_sent_and_reported(tmp_path)
     for path, body in bodies.items():
         record = response_record(tmp_path, path)
         assert record.payload_sha1 == hashlib.sha1(body).hexdigest()
-
-
-def windows_1258(text: str) -> bytes:
-    """Vietnamese in windows-1258: a precomposed letter where the code page has one, the
-    tone mark after it as a combining character."""
-    out = bytearray()
-    for char in unicodedata.normalize("NFC", text):
-        try:
-            out += char.encode("cp1258")
-            continue
-        except UnicodeEncodeError:
-            base, *marks = unicodedata.normalize("NFD", char)
-        for i, mark in enumerate(marks):
-            rest = "".join(marks[:i] + marks[i + 1 :])
-            try:
-                out += unicodedata.normalize("NFC", base + mark).encode("cp1258")
-                out += rest.encode("cp1258")
-                break
-            except UnicodeEncodeError:
-                continue
-        else:
-            out += (base + "".join(marks)).encode("cp1258")
-    return bytes(out)
 
 
 def test_a_page_in_the_charset_its_header_declares_is_read_in_it(tmp_path):

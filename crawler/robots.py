@@ -10,7 +10,9 @@ before the rules are known.
 What counts as the rules follows RFC 9309 (the Robots Exclusion Protocol): a 2xx robots.txt
 is parsed (its first 500 KiB); a 4xx one, or redirects without end, means no rules
 (everything allowed); a 5xx or 429 that outlasts the retries, or a host that cannot be
-reached, means everything is disallowed for this crawl, and the crawl report says so.
+reached, means everything is disallowed for this crawl, and the crawl report says so; the
+requests it holds back fail with RobotsTxtUnreachable (not IgnoreRequest), so that the
+durable frontier keeps them for the next crawl.
 Settings: ROBOTSTXT_OBEY, ROBOTSTXT_PARSER, ROBOTSTXT_USER_AGENT, as for Scrapy's middleware,
 which this one replaces.
 """
@@ -38,6 +40,11 @@ ROBOTS_MAXSIZE = 500 * 1024
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
+class RobotsTxtUnreachable(Exception):
+    """A request not sent because its host's robots.txt could not be read. Unlike one that
+    robots.txt forbids (IgnoreRequest), it is still to be fetched: a later crawl will."""
+
+
 class RobotsTxtMiddleware:
     """Downloader middleware: each request waits for its host's robots.txt, then goes on
     if the rules allow it, or is dropped (IgnoreRequest, counted as robotstxt/forbidden)."""
@@ -50,6 +57,7 @@ class RobotsTxtMiddleware:
         self.user_agent = crawler.settings.get("USER_AGENT")
         self.parser_class = load_object(crawler.settings.get("ROBOTSTXT_PARSER"))
         self.parsers: dict[str, RobotParser] = {}  # netloc -> its rules, once read
+        self.unreachable_hosts: set[str] = set()  # netlocs whose rules are "disallow all"
         self.waiting: dict[str, list[Deferred]] = {}  # netloc -> requests awaiting them
 
     @classmethod
@@ -62,6 +70,9 @@ class RobotsTxtMiddleware:
         parser = await self.parser_for(request)
         user_agent = self.robots_user_agent or request.headers.get(b"User-Agent") or self.user_agent
         if not parser.allowed(request.url, user_agent):
+            netloc = urlparse_cached(request).netloc
+            if netloc in self.unreachable_hosts:
+                raise RobotsTxtUnreachable(f"robots.txt of {netloc} could not be read")
             self.crawler.stats.inc_value("robotstxt/forbidden")
             logger.debug("Forbidden by robots.txt: %s", request)
             raise IgnoreRequest("Forbidden by robots.txt")
@@ -80,13 +91,17 @@ class RobotsTxtMiddleware:
         parser = self.parse(DISALLOW_ALL)  # should reading be cancelled, nobody waits for ever
         try:
             parser = await self.read(f"{url.scheme}://{netloc}/robots.txt")
+            if parser is None:
+                self.unreachable_hosts.add(netloc)
+                parser = self.parse(DISALLOW_ALL)
         finally:
             self.parsers[netloc] = parser
             for waiter in self.waiting.pop(netloc):
                 waiter.callback(parser)
         return parser
 
-    async def read(self, robots_url: str) -> RobotParser:
+    async def read(self, robots_url: str) -> RobotParser | None:
+        """The rules robots.txt gives, or None when it cannot be read."""
         stats = self.crawler.stats
         request = Request(
             robots_url,
@@ -108,12 +123,11 @@ class RobotsTxtMiddleware:
             return self.parse(b"")  # none (or redirects without end): no rules
         return self.unreachable(robots_url, f"HTTP {response.status}")
 
-    def unreachable(self, robots_url: str, reason: str) -> RobotParser:
+    def unreachable(self, robots_url: str, reason: str) -> None:
         logger.error(
             "robots.txt unreachable (%s): nothing is fetched from its host: %s", reason, robots_url
         )
         report_entry(self.crawler.stats, "robots_unreachable", url=robots_url, reason=reason)
-        return self.parse(DISALLOW_ALL)
 
     def parse(self, body: bytes) -> RobotParser:
         return build_from_crawler(self.parser_class, self.crawler, body)

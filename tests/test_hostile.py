@@ -158,9 +158,15 @@ def test_an_unreachable_robots_txt_disallows_everything_and_is_reported(tmp_path
     def broken(handler) -> None:
         handler.send_error(500)
 
+    left = [article_url(n) for n in range(3)]
     with HostileServer({"/robots.txt": broken, "/": home()}) as server:
+        pending_articles(tmp_path, server.base_url, left)
         run = crawl(server, tmp_path, "-s", "RETRY_TIMES=1")
     assert set(server.log) == {"/robots.txt"}
+    with CrawlState.open(tmp_path) as state:  # held back, not given up: the next crawl asks
+        assert {entry.fetch_url.split("/", 3)[3] for entry in state.pending()} >= {
+            path[1:] for path in left
+        }
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1].startswith("dcs: error: robots.txt of ")
     (entry,) = run.report["robots_unreachable"]

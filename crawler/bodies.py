@@ -103,7 +103,8 @@ class DecompressionMiddleware(HttpCompressionMiddleware):
 def unreadable(response: Response) -> str | None:
     """Why the spider must not parse this response, or None: a body cut at its ceiling or
     by the server, or one that does not decode."""
-    reason = response.meta.get(UNREADABLE)
+    request = response.request  # None for a response made up (tests, scrapy shell)
+    reason = request.meta.get(UNREADABLE) if request is not None else None
     if reason:
         return reason
     if "dataloss" in response.flags:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from twisted.python.failure import Failure
@@ -20,6 +22,7 @@ from crawler.errors import DcsError
 from crawler.failstop import WRITE_ERROR
 from crawler.layout import Layout
 from crawler.lock import OutputLock
+from crawler.site import Site
 from crawler.state import CrawlState
 
 # Network failures a user can act on, by words in the exception class Scrapy counts them
@@ -33,6 +36,21 @@ UNREACHABLE = [
     ("NoRoute", "no route to host"),
     ("Connect", "could not connect"),
 ]
+
+
+# The oldest Scrapy this code is tested with (see pyproject.toml, which declares the same).
+MIN_SCRAPY = (2, 14)
+
+
+def check_scrapy_version(installed: str = scrapy.__version__) -> None:
+    """A clear error, rather than a traceback deep in a crawl, when Scrapy is too old."""
+    numbers = tuple(int(part) for part in re.findall(r"\d+", installed)[:2])
+    if numbers < MIN_SCRAPY:
+        wanted = ".".join(map(str, MIN_SCRAPY))
+        raise DcsError(
+            f"Scrapy {installed} is too old: dcs-archiver needs Scrapy >= {wanted} "
+            f"(pip install 'scrapy>={wanted}')"
+        )
 
 
 @dataclass
@@ -117,6 +135,7 @@ def unreachable_reason(stats: dict) -> str | None:
 def run_crawl(options: CrawlOptions) -> Path | None:
     """Runs one crawl to its end and returns the path of its report; raises DcsError on bad
     input or an unreachable site. What was archived before stays untouched either way."""
+    check_scrapy_version()
     options.out_dir = Path(options.out_dir)
     check_writable(options.out_dir)
     settings = build_settings(options)
@@ -151,4 +170,11 @@ def run_crawl(options: CrawlOptions) -> Path | None:
             f"the crawl fetched nothing ({stats.get('finish_reason')}); "
             f"see {settings.get('LOG_FILE') or 'its log'}"
         )
+    site = Site(settings.get("BASE_URL"))
+    for entry in stats.get("dcs/robots_unreachable", []):
+        if entry["url"] == site.base_url + "/robots.txt":
+            raise DcsError(
+                f"robots.txt of {site.base_url} unreachable ({entry['reason']}): nothing was "
+                f"fetched from the site (RFC 9309); {report}"
+            )
     return Path(stats["dcs/report_path"]) if stats.get("dcs/report_path") else None

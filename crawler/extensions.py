@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
 from crawler.extract.suspect import SuspectTexts
@@ -23,6 +24,16 @@ from crawler.failstop import WRITE_ERROR
 from crawler.files import atomic_write
 from crawler.layout import Layout
 from crawler.state import REMOVED, RESTORED, CrawlState
+
+
+def report_entry(stats: StatsCollector, key: str, **entry: object) -> None:
+    """Adds one entry to a list of the crawl report (kept in the crawl's stats under
+    `dcs/<key>`): "extraction_failures", "ceilings", "robots_unreachable"."""
+    entries = stats.get_value(f"dcs/{key}")
+    if entries is None:
+        entries = []
+        stats.set_value(f"dcs/{key}", entries)
+    entries.append(entry)
 
 
 def errors_by_kind(stats: dict) -> dict[str, int]:
@@ -110,6 +121,8 @@ class CrawlReport:
             "bytes": stats.get("downloader/response_bytes", 0),
             "retries": stats.get("retry/count", 0),
             "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+            "robots_unreachable": stats.get("dcs/robots_unreachable", []),
+            "ceilings": stats.get("dcs/ceilings", []),
             "errors": errors_by_kind(stats),
             "warc_files": self.warc_files(),
             # What the next run fetches first: found and not fetched, or failed past retries.
@@ -172,6 +185,12 @@ class CrawlReport:
 def summary(report: dict, where: str) -> str:
     errors = ", ".join(f"{kind} {count}" for kind, count in report["errors"].items()) or "none"
     suspect = SuspectTexts(report["suspect_texts"]["articles"]).summary()
+    refused = [
+        f"{len(report['ceilings'])} ceilings hit" if report["ceilings"] else "",
+        f"{report['robots_forbidden']} requests refused by robots.txt"
+        if report["robots_forbidden"]
+        else "",
+    ]
     return (
         f"Crawl {report['finish_reason']} in {report['duration_seconds']:.1f}s: "
         f"{report['pages']} responses, {report['articles']} articles "
@@ -179,5 +198,7 @@ def summary(report: dict, where: str) -> str:
         f"generic extractor, {report['articles_failed']} failed), "
         f"{report['bytes'] / 1e6:.1f} MB ({report['dedup_saved_bytes'] / 1e6:.1f} MB saved by "
         f"deduplication); {len(report[REMOVED])} taken down, {len(report[RESTORED])} restored; "
-        f"errors: {errors}.\nText: {suspect}.\nReport: {where}"
+        f"errors: {errors}"
+        + "".join(f"; {part}" for part in refused if part)
+        + f".\nText: {suspect}.\nReport: {where}"
     )

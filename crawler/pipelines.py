@@ -11,10 +11,13 @@ from datetime import datetime
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
 
 from crawler.errors import ArchiveWriteError
+from crawler.extensions import report_entry
 from crawler.extract import ExtractionError, extract, render_text
 from crawler.extract.article import GENERIC
+from crawler.extract.html import PageLimits
 from crawler.extract.output import write_article
 from crawler.extract.suspect import suspect_entry
 from crawler.layout import Layout
@@ -30,7 +33,16 @@ class ArticlePage:
     canonical: str
     fetched_at: datetime
     html: bytes = field(repr=False)  # kept out of log lines
+    charset: str | None = None  # as the HTTP header declares it
     warc: dict | None = None
+
+
+def extraction_failed(stats: StatsCollector, url: str, reason: str, article: bool = True) -> None:
+    """Lists an archived response the crawl could not read, or an article that gave no text,
+    in the crawl report (articles are counted too)."""
+    if article:
+        stats.inc_value("dcs/articles/failed")
+    report_entry(stats, "extraction_failures", url=url, reason=reason)
 
 
 class ArticleTextPipeline:
@@ -39,6 +51,10 @@ class ArticleTextPipeline:
         self.stats = crawler.stats
         self.text_root = Layout.from_settings(crawler.settings).text_dir
         self.state = CrawlState.for_crawler(crawler)
+        self.limits = PageLimits(
+            max_bytes=crawler.settings.getint("EXTRACT_MAXSIZE"),
+            max_elements=crawler.settings.getint("EXTRACT_MAX_ELEMENTS"),
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleTextPipeline:
@@ -47,14 +63,10 @@ class ArticleTextPipeline:
     def process_item(self, item: ArticlePage, spider=None) -> dict:
         url = item.url
         try:
-            article = extract(item.html, url)
+            article = extract(item.html, url, encoding=item.charset, limits=self.limits)
         except ExtractionError as exc:
             self.state.done(item.canonical)  # the page is archived; a later extractor may read it
-            self.stats.inc_value("dcs/articles/failed")
-            failures = self.stats.get_value("dcs/extraction_failures", [])
-            self.stats.set_value(
-                "dcs/extraction_failures", [*failures, {"url": url, "reason": str(exc)}]
-            )
+            extraction_failed(self.stats, url, str(exc))
             raise DropItem(f"no text from {url}: {exc}") from exc
         text = render_text(article)
         try:

@@ -2,6 +2,7 @@
 live site. Override any of them with `dcs crawl -s NAME=VALUE` or `scrapy crawl -s`."""
 
 from crawler import __version__
+from crawler.extract.html import PageLimits
 
 BOT_NAME = "dcs-archiver"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -39,10 +40,27 @@ RETRY_TIMES = 4
 RETRY_BACKOFF_BASE = 2.0  # seconds; doubled at each retry of one request
 RETRY_BACKOFF_MAX = 120.0  # also the longest Retry-After we wait for
 COOKIES_ENABLED = False
-TELNETCONSOLE_ENABLED = False
+
+# -- Ceilings: what a hostile or broken server can make the crawl hold ----------------------
+DOWNLOAD_MAXSIZE = 32 * 1024**2  # a page body is cut there (archived with WARC-Truncated)
+DOWNLOAD_WARNSIZE = 8 * 1024**2  # logged
+REQUISITE_MAXSIZE = 48 * 1024**2  # the same for images, style sheets and scripts
+READ_MAXSIZE = 4 * 1024**2  # larger pages are archived but not parsed for links or text
+LINKS_MAX_PER_PAGE = 5000  # links read from one page (its first ones)
+SITEMAP_MAXSIZE = 50 * 1024**2  # bytes read from one sitemap, decompressed (protocol's limit)
+SITEMAP_MAX_ENTRIES = 50_000  # entries read from one sitemap (the sitemap protocol's limit)
+EXTRACT_MAXSIZE = PageLimits.max_bytes  # larger article pages get no text (listed as failed)
+EXTRACT_MAX_ELEMENTS = PageLimits.max_elements  # nor do pages of more HTML elements (20,000)
+
+# -- Off: nothing listens on a port during a crawl ------------------------------------------
+TELNETCONSOLE_ENABLED = False  # a Python console on localhost
+REMOTE_CONTROL_ENABLED = False  # Scrapy >= 2.19: runs code sent to a localhost HTTP endpoint
 
 # -- Components -----------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's lets requests that wait on a robots.txt through unchecked: replaced by ours.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtMiddleware": 100,
     # Scrapy's retry ignores Retry-After and retries at once: replaced by ours.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -50,6 +68,9 @@ DOWNLOADER_MIDDLEWARES = {
     # are redirected here, to BASE_URL when the Location is on the site's hosts.
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.SiteRedirectMiddleware": 600,
+    # A body that does not decode reaches the spider marked, instead of failing unseen.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.bodies.DecompressionMiddleware": 590,
     # Sees an archived article's answers as sent (404, 410, a redirect to a list): takedowns.
     "crawler.takedowns.TakedownMiddleware": 900,
     # Closest to the network: sees every exchange with its body still encoded as sent.
@@ -63,6 +84,8 @@ EXTENSIONS = {
     "crawler.extensions.CrawlReport": 500,
     # The first WARC record, text file or state row that cannot be written stops the crawl.
     "crawler.failstop.FailStop": 100,
+    # A body over its ceiling is cut there and archived truncated.
+    "crawler.bodies.BodyCeiling": 500,
 }
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalRequestFingerprinter"
 PROGRESS_INTERVAL = 30.0  # seconds between progress lines

@@ -30,6 +30,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.errors import DcsError
 from crawler.extract.article import GENERIC
 from crawler.extract.extractor import extract
+from crawler.extract.html import charset_of
 from crawler.extract.output import article_dir, write_article
 from crawler.extract.suspect import SuspectTexts, suspect_entry
 from crawler.files import atomic_write
@@ -135,14 +136,6 @@ def _warc_date(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _charset(content_type: str) -> str | None:
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.partition("=")
-        if name.strip().lower() == "charset" and value.strip(" \"'"):
-            return value.strip(" \"'")
-    return None
-
-
 # -- pass 1: index -------------------------------------------------------------------------
 def _skip_reason(record: Any, url: str) -> str | None:
     """Why a response or revisit record is not an article page to extract, or None."""
@@ -206,18 +199,12 @@ def _capture(records: ArchiveIterator, record: Any, path: str, skipped: Counter)
 
 
 # -- pass 2: extract -----------------------------------------------------------------------
-def _read_body(handle: Any, capture: Capture) -> bytes | str:
-    """The response's payload: text when it names a charset Python knows, else bytes."""
+def _read_body(handle: Any, capture: Capture) -> tuple[bytes, str | None]:
+    """The response's payload, and the charset its Content-Type header declares."""
     handle.seek(capture.offset)
     record = next(iter(ArchiveIterator(handle)))
     body = record.content_stream().read()  # de-chunked, Content-Encoding decoded
-    charset = _charset(record.http_headers.get_header("Content-Type") or "")
-    if charset:
-        try:
-            return body.decode(charset, errors="replace")
-        except LookupError:
-            pass
-    return body
+    return body, charset_of(record.http_headers.get_header("Content-Type"))
 
 
 def extract_batch(captures: list[Capture], text_root: str, spool: str) -> list[tuple]:
@@ -234,7 +221,8 @@ def extract_batch(captures: list[Capture], text_root: str, spool: str) -> list[t
                 try:
                     if capture.path not in handles:
                         handles[capture.path] = open(capture.path, "rb")  # noqa: SIM115
-                    article = extract(_read_body(handles[capture.path], capture), capture.url)
+                    body, charset = _read_body(handles[capture.path], capture)
+                    article = extract(body, capture.url, encoding=charset)
                 except Exception as exc:  # one bad page must not stop the others
                     reason = str(exc).split("\n")[0] or type(exc).__name__
                     if not isinstance(exc, DcsError):

@@ -25,6 +25,8 @@ from crawler.extract.body import (
 )
 from crawler.extract.dates import parse_date, parse_iso
 from crawler.extract.html import (
+    PAGE_LIMITS,
+    PageLimits,
     attr_or_text,
     decode,
     inline_text,
@@ -489,10 +491,13 @@ def _is_video(page: _Page, markup: Markup | None, scopes: list) -> bool:
     return any(select(scope, players) for scope in scopes if scope is not None)
 
 
-def extract(html: bytes | str, url: str) -> Article:
-    """Read one article page. Raises ExtractionError when the page is not an article page."""
-    text, decode_warnings = decode(html)
-    page = _Page(parse(text), url)
+def extract(
+    html: bytes | str, url: str, *, encoding: str | None = None, limits: PageLimits = PAGE_LIMITS
+) -> Article:
+    """Read one article page; `encoding` is the charset its HTTP header declares, if any.
+    Raises ExtractionError when the page is not an article page, or is over `limits`."""
+    text, decode_warnings = decode(html, encoding, limits)
+    page = _Page(parse(text, limits), url)
     for warning in decode_warnings:
         page.warn(warning)
     canonical_url = page.canonical_url()

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import charset_normalizer
 import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
@@ -31,22 +32,61 @@ BLOCK_TAGS = frozenset(
 INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
 
 
-def decode(html: bytes | str) -> tuple[str, list[str]]:
-    """The document as text: BOM, then <meta charset>, then UTF-8. Returns (text, warnings)."""
+@dataclass(frozen=True)
+class PageLimits:
+    """How large a page extraction takes on. Its memory and time grow with the page's bytes
+    and elements, by tens of times the page's size: past these, no text (ExtractionError).
+    The crawl's EXTRACT_MAXSIZE and EXTRACT_MAX_ELEMENTS settings; 0 is no limit."""
+
+    max_bytes: int = 2 * 1024**2
+    max_elements: int = 20_000
+
+
+PAGE_LIMITS = PageLimits()
+
+
+def charset_of(content_type: str | bytes | None) -> str | None:
+    """The charset a Content-Type header names, if any."""
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    for part in (content_type or "").split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset" and value.strip(" \t\"'"):
+            return value.strip(" \t\"'")
+    return None
+
+
+def decode(
+    html: bytes | str, declared: str | None = None, limits: PageLimits = PAGE_LIMITS
+) -> tuple[str, list[str]]:
+    """The document as text, read as it says it is written: BOM, then the charset
+    `declared` by the HTTP header, then <meta charset>, then UTF-8 when the bytes are valid
+    UTF-8, then the charset that fits them best (detection). Returns (text, warnings)."""
+    if limits.max_bytes and len(html) > limits.max_bytes:
+        raise ExtractionError(
+            f"page of {len(html)} bytes over the extraction ceiling (EXTRACT_MAXSIZE, "
+            f"{limits.max_bytes} bytes)"
+        )
     if isinstance(html, str):
         return html, []
     warnings: list[str] = []
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le")):
         if html.startswith(bom):
             return html[len(bom) :].decode(encoding, errors="replace"), warnings
-    encoding = "utf-8"
-    match = _META_CHARSET.search(html[:4096])
-    if match:
-        declared = match.group(1).decode("ascii").lower()
+    meta = _META_CHARSET.search(html[:4096])
+    encoding = None
+    for source, name in (("HTTP header", declared), ("<meta>", meta and meta.group(1).decode())):
+        if name and encoding is None:
+            try:
+                encoding = codecs.lookup(name.lower()).name
+            except LookupError:
+                warnings.append(f"unknown charset {name!r} in the {source}, ignored")
+    if encoding is None:
         try:
-            encoding = codecs.lookup(declared).name
-        except LookupError:
-            warnings.append(f"unknown charset {declared!r}, read as UTF-8")
+            return html.decode("utf-8"), warnings
+        except UnicodeDecodeError:
+            encoding = _detect(html)
+        warnings.append(f"no charset declared, not UTF-8: read as {encoding} (detected)")
     try:
         return html.decode(encoding), warnings
     except UnicodeDecodeError:
@@ -54,16 +94,31 @@ def decode(html: bytes | str) -> tuple[str, list[str]]:
         return html.decode(encoding, errors="replace"), warnings
 
 
-def parse(text: str) -> lxml.html.HtmlElement:
-    """The page's tree; ExtractionError when the text is not an HTML document."""
+def _detect(html: bytes) -> str:
+    """The charset that reads the bytes best; UTF-8 (bad bytes replaced) if none does."""
+    best = charset_normalizer.from_bytes(html).best()
+    return codecs.lookup(best.encoding).name if best else "utf-8"
+
+
+def parse(text: str, limits: PageLimits = PAGE_LIMITS) -> lxml.html.HtmlElement:
+    """The page's tree; ExtractionError when the text is not an HTML document, or one of
+    more elements than extraction takes on."""
     if not _LOOKS_LIKE_HTML.search(text[:65536]):
         raise ExtractionError("not HTML: no HTML tags in the document")
     # lxml refuses str input that carries an XML encoding declaration.
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
     try:
-        return lxml.html.document_fromstring(text)
+        tree = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"not HTML: {exc}") from None
+    if limits.max_elements:
+        elements = sum(1 for _ in tree.iter())
+        if elements > limits.max_elements:
+            raise ExtractionError(
+                f"page of {elements} elements over the extraction ceiling "
+                f"(EXTRACT_MAX_ELEMENTS, {limits.max_elements})"
+            )
+    return tree
 
 
 @lru_cache(maxsize=512)

@@ -23,14 +23,17 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
-from scrapy.utils.gz import gunzip, gzip_magic_number
-from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from crawler.bodies import unreadable
+from crawler.crawl import check_scrapy_version
 from crawler.errors import ArchiveWriteError
+from crawler.extensions import report_entry
+from crawler.extract.html import charset_of
 from crawler.failstop import stop_crawl
-from crawler.pipelines import ArticlePage
+from crawler.pipelines import ArticlePage, extraction_failed
 from crawler.site import Kind, Site
+from crawler.sitemaps import read_sitemap
 from crawler.state import CrawlState, Pending, RevisitPolicy, settled
 
 VIETNAM = timezone(timedelta(hours=7))
@@ -53,6 +56,7 @@ class DangcongsanSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        check_scrapy_version()  # `scrapy crawl` as well as `dcs crawl`
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.site = Site(settings.get("BASE_URL"))
@@ -68,6 +72,12 @@ class DangcongsanSpider(scrapy.Spider):
         spider.recent_sitemaps = settings.getint("INCREMENTAL_SITEMAP_CHILDREN")
         spider.revisit_policy = RevisitPolicy.parse(settings.get("REVISIT_POLICY"))
         spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES")
+        spider.read_maxsize = settings.getint("READ_MAXSIZE")
+        spider.links_max = settings.getint("LINKS_MAX_PER_PAGE")
+        spider.sitemap_limits = {
+            name: settings.getint(name) for name in ("SITEMAP_MAXSIZE", "SITEMAP_MAX_ENTRIES")
+        }
+        spider.requisite_maxsize = settings.getint("REQUISITE_MAXSIZE")
         # Canonical URLs settled in this crawl: requested, or found not worth fetching. Every
         # page links the same menus, style sheets and scripts: settled here, they cost neither
         # a question to the state nor a request for Scrapy's duplicate filter.
@@ -228,16 +238,62 @@ class DangcongsanSpider(scrapy.Spider):
         ):
             self.state.done(canonical)  # left pending by a run stopped after fetching it
             return None
-        return self.fetch(url, Kind.ASSET, canonical, archive_url=archive_url)
+        return self.fetch(
+            url,
+            Kind.ASSET,
+            canonical,
+            archive_url=archive_url,
+            download_maxsize=self.requisite_maxsize,
+        )
 
     def requisite_requests(self, response: Response) -> Iterator[scrapy.Request]:
         """Images (lazy ones by data-src), style sheets and scripts of an article page."""
-        links = response.xpath(
+        links = self.page_links(
+            response,
             "//img/@src | //img/@data-src | //img/@data-original | //source/@srcset"
             " | //link[contains(@rel, 'stylesheet') or contains(@rel, 'icon')]/@href"
-            " | //script/@src"
-        ).getall()
+            " | //script/@src",
+        )
         yield from self.asset_requests(response, links)
+
+    def page_links(self, response: Response, xpath: str) -> list[str]:
+        """What the XPath finds in the page, the first LINKS_MAX_PER_PAGE of it: a page with
+        a hundred thousand links must not become a hundred thousand requests."""
+        links = response.xpath(xpath).getall()
+        if self.links_max and len(links) > self.links_max:
+            what = f"{len(links)} links, the first {self.links_max} followed"
+            self.ceiling_hit(response, "LINKS_MAX_PER_PAGE", self.links_max, what)
+            del links[self.links_max :]
+        return links
+
+    def ceiling_hit(self, response: Response, ceiling: str, limit: int, what: str) -> None:
+        self.logger.warning("%s: %s over %s", response.url, what, ceiling)
+        stats = self.crawler.stats
+        report_entry(stats, "ceilings", url=response.url, ceiling=ceiling, limit=limit, what=what)
+
+    def readable(self, response: Response, *, streamed: bool = False) -> bool:
+        """Whether the spider may parse this response: a 200 whose body is whole, decodes,
+        and (unless it is `streamed`) is no larger than READ_MAXSIZE. An archived article
+        that may not be read is an extraction failure of the crawl report, and so is any
+        other page."""
+        if response.status != 200:
+            return False  # a 304: nothing new behind it; an error: counted by status
+        reason = unreadable(response)
+        size = len(response.body)
+        if reason is None and not streamed and self.read_maxsize and size > self.read_maxsize:
+            reason = f"body of {size} bytes over READ_MAXSIZE ({self.read_maxsize} bytes)"
+            self.ceiling_hit(response, "READ_MAXSIZE", self.read_maxsize, f"{size} bytes, not read")
+        if reason is None and not streamed and not hasattr(response, "xpath"):
+            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+            reason = f"not text (Content-Type {content_type or 'missing'})"
+        if reason is None:
+            return True
+        self.could_not_read(response, f"not read: {reason}")
+        return False
+
+    def could_not_read(self, response: Response, reason: str) -> None:
+        article = response.meta.get("kind") == Kind.ARTICLE.value
+        extraction_failed(self.crawler.stats, response.url, reason, article=article)
 
     def asset_requests(self, response: Response, links: list[str]) -> Iterator[scrapy.Request]:
         for link in links:
@@ -251,7 +307,7 @@ class DangcongsanSpider(scrapy.Spider):
                 yield request
 
     def follow_links(self, response: Response) -> Iterator[scrapy.Request]:
-        for href in response.xpath("//a/@href").getall():
+        for href in self.page_links(response, "//a/@href"):
             href = href.strip()
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "#")):
                 request = self.request(response.urljoin(href))
@@ -320,13 +376,13 @@ class DangcongsanSpider(scrapy.Spider):
             self.state.done(failure.request.meta["canonical"])
 
     def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
-        if response.status == 200 and hasattr(response, "xpath"):
+        if self.readable(response):
             yield from self.follow_links(response)
 
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
         """A list page: follow its articles; page on while it brings articles we lack."""
-        if response.status != 200 or not hasattr(response, "xpath"):
-            return  # a 304: the page has not changed since the last run, nothing new behind it
+        if not self.readable(response):
+            return
         before = self.articles_requested
         yield from self.follow_links(response)
         self.note_listing(response)
@@ -352,7 +408,7 @@ class DangcongsanSpider(scrapy.Spider):
         return bool(days) and max(days) < self.since
 
     def parse_article(self, response: Response) -> Iterator:
-        if response.status != 200 or not hasattr(response, "xpath"):
+        if not self.readable(response):
             return
         warc = response.meta.get("warc")
         yield ArticlePage(
@@ -360,6 +416,7 @@ class DangcongsanSpider(scrapy.Spider):
             canonical=response.meta["canonical"],
             fetched_at=fetched_at(warc),
             html=response.body,
+            charset=charset_of(response.headers.get("Content-Type")),
             warc=warc,
         )
         # In the frontier (parse) before the text is written: an article with a text has
@@ -371,13 +428,13 @@ class DangcongsanSpider(scrapy.Spider):
     def parse_asset(self, response: Response) -> Iterator[scrapy.Request]:
         """A style sheet's own requisites: the images and fonts its url(...) name."""
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        if response.status != 200 or "css" not in content_type:
+        if "css" not in content_type or not self.readable(response):
             return
         links = CSS_URL.findall(response.text)
         yield from self.asset_requests(response, links)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        if response.status != 200:
+        if not self.readable(response):
             return
         body = response.body.lstrip()
         if not body.startswith(b"<?xml") and b"<rss" not in body[:500]:
@@ -401,22 +458,23 @@ class DangcongsanSpider(scrapy.Spider):
                 yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        if response.status != 200:
+        if not self.readable(response, streamed=True):
             return
-        body = response.body
-        if gzip_magic_number(response):
-            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
-        try:
-            sitemap = Sitemap(body)
-        except Exception:  # not XML: archived as fetched, nothing to follow
+        limits = self.sitemap_limits
+        sitemap = read_sitemap(
+            response.body, limits["SITEMAP_MAXSIZE"], limits["SITEMAP_MAX_ENTRIES"]
+        )
+        if sitemap.ceiling:
+            self.ceiling_hit(response, sitemap.ceiling, limits[sitemap.ceiling], sitemap.cut)
+        elif sitemap.cut:  # damaged: what came before the damage is followed
+            self.could_not_read(response, f"sitemap {sitemap.cut}")
+        if not sitemap.kind:  # not XML: archived as fetched, nothing to follow
             self.logger.warning("not a sitemap: %s", response.url)
             return
         source = self.site.canonical(response.url)
         # (loc, lastmod as written): the value is only ever compared with the one seen before.
-        entries = [
-            (e["loc"].strip(), (e.get("lastmod") or "").strip()) for e in sitemap if "loc" in e
-        ]
-        if sitemap.type == "sitemapindex":
+        entries = [(loc, lastmod or "") for loc, lastmod in sitemap.entries]
+        if sitemap.kind == "sitemapindex":
             for loc, _ in self.sitemaps_to_read(entries, source):
                 request = self.request(loc)
                 if request is not None:

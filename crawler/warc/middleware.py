@@ -45,6 +45,9 @@ logger = logging.getLogger(__name__)
 SENT_AT = "_warc_sent_at"
 # The state store's fact naming the crawl (warcinfo isPartOf).
 IS_PART_OF = "warc-is-part-of"
+# request.meta key a component that stops a download on purpose sets to the WARC-Truncated
+# reason ("length", "time"); else the reason is read from the response's flags.
+TRUNCATED = "warc_truncated"
 # Settings copied into warcinfo when WARC_CRAWL_SETTINGS is not given.
 WARCINFO_SETTINGS = (
     "BASE_URL",
@@ -160,7 +163,7 @@ class WarcMiddleware:
         date = records.warc_date(sent_at)
         ip = str(response.ip_address) if response.ip_address else None
         http = wire.response_message(response, request.method)
-        truncated = wire.truncation(response)
+        truncated = request.meta.get(TRUNCATED) or wire.truncation(response)
         record_id = records.new_record_id()
         main = records.response_record(
             uri, http, date=date, record_id=record_id, ip=ip, truncated=truncated

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -41,6 +43,29 @@ def add_out(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=Path("archive"), metavar="DIR",
         help="the archive folder (default: ./archive)",
     )  # fmt: skip
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON lines")
+
+
+def add_days(parser: argparse.ArgumentParser, what: str) -> None:
+    for name, edge in (("--since", "from"), ("--until", "up to")):
+        parser.add_argument(
+            name,
+            type=day,
+            metavar="YYYY-MM-DD",
+            help=f"only those {what} {edge} this day (Vietnam time)",
+        )
+
+
+def add_color(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the output (default: at a terminal)",
+    )
 
 
 def add_crawl_options(parser: argparse.ArgumentParser) -> None:
@@ -136,7 +161,35 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     result = build_index(args.out, on_file=progress if sys.stderr.isatty() else None)
     print(index_summary(result))
-    return report_damaged(result.problems, "its whole records are indexed")
+    status = report_damaged(result.problems, "its whole records are indexed")
+    return max(status, index_search(args))
+
+
+def index_search(args: argparse.Namespace) -> int:
+    from crawler.research.index import update_index
+
+    layout = Layout.of(args.out)
+    if args.rebuild:
+        from crawler.lock import OutputLock
+
+        with OutputLock(args.out):  # no crawl writes the old index while the new one is made
+            result = update_index(layout, rebuild=True, progress=folder_progress())
+    else:
+        result = update_index(layout, progress=folder_progress())
+    print(result.line())
+    for problem in result.problems:
+        print(
+            f"dcs: error: unreadable text file {problem}; left out of the search index",
+            file=sys.stderr,
+        )
+    return 1 if result.problems else 0
+
+
+def folder_progress():
+    """A progress line per text folder read, at a terminal only."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda folder: print(f"\rsearch index: reading {folder}", end="", file=sys.stderr)
 
 
 def report_damaged(problems: list[str], consequence: str) -> int:
@@ -207,6 +260,97 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if fixity.ok else 1
 
 
+def cmd_export_dataset(args: argparse.Namespace) -> int:
+    from crawler.research.dataset import export_dataset
+
+    with counter("rows") as tick:
+        result = export_dataset(
+            Layout.of(args.out), args.dataset, since=args.since, until=args.until, on_row=tick
+        )
+    print(json.dumps(result.__dict__ | {"path": str(result.path)}) if args.json else result.line())
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from crawler.research.report import COLOR_MATCH_MARKS, MATCH_MARKS, hit_lines
+    from crawler.research.search import Filters, search
+
+    color = use_color(args.color)
+    hits = search(
+        Layout.of(args.out),
+        " ".join(args.query),
+        filters=Filters(args.since, args.until, args.category, args.author, tuple(args.tag)),
+        limit=args.limit,
+        order=args.sort,
+        all_versions=args.all_versions,
+        marks=COLOR_MATCH_MARKS if color else MATCH_MARKS,
+        progress=folder_progress(),
+    )
+    for hit in hits:
+        print(hit.as_json() if args.json else "\n".join(hit_lines(hit, color)))
+    if not args.json:
+        more = " (there may be more: --limit)" if len(hits) == args.limit else ""
+        print(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}{more}", file=sys.stderr)
+    return 0
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    from crawler.research.changes import KINDS, find_changes
+
+    with counter("articles") as tick:
+        changes = find_changes(
+            Layout.of(args.out),
+            since=args.since,
+            until=args.until,
+            kinds=tuple(args.kind) if args.kind else KINDS,
+            on_article=tick,
+        )
+    for change in changes:
+        print(change.as_json() if args.json else change.line())
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from crawler.research.corpus import find_article, pick_version
+    from crawler.research.diff import diff_texts
+    from crawler.research.report import diff_json, diff_lines
+
+    article = find_article(Layout.of(args.out).text_dir, args.target)
+    if len(article.versions) < 2:
+        raise DcsError(f"article {article.id} has one version only: nothing to compare")
+    new = pick_version(article, args.to_ts, default=-1)
+    old = pick_version(article, args.from_ts, default=max(0, new.number - 2))
+    if old.number >= new.number:
+        raise DcsError(f"--from names version {old.number}, not earlier than version {new.number}")
+    parts = []
+    for version in (old, new):
+        text = article.version_parts(version)
+        if text is None:
+            raise DcsError(f"the text of version {version.number} ({version.stamp}) was not kept")
+        parts.append(text)
+    diff = diff_texts(*parts)
+    lines = (
+        diff_json(article, old, new, diff)
+        if args.json
+        else diff_lines(article, old, new, diff, use_color(args.color))
+    )
+    print("\n".join(lines))
+    return 0
+
+
+def use_color(choice: str) -> bool:
+    return choice == "always" or (choice == "auto" and sys.stdout.isatty())
+
+
+@contextmanager
+def counter(unit: str):
+    """A tick function that shows a running count on stderr, at a terminal only."""
+    from tqdm import tqdm
+
+    with tqdm(unit=unit, disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+        yield bar.update
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo import run_demo
 
@@ -254,9 +398,74 @@ def build_parser() -> Parser:
     )
     extract.set_defaults(handler=cmd_extract)
 
-    index = commands.add_parser("index", help="build or update the CDXJ index of the WARC files")
+    index = commands.add_parser("index", help="build or update the CDXJ index and the search index")
     add_out(index)
+    index.add_argument(
+        "--rebuild", action="store_true", help="make the search index anew from the text files"
+    )
     index.set_defaults(handler=cmd_index)
+
+    search = commands.add_parser("search", help="full-text search of the archived articles")
+    search.add_argument(
+        "query", nargs="+", metavar="QUERY", help='words, "phrases", AND/OR/NOT, (groups), prefix*'
+    )
+    add_out(search)
+    add_json(search)
+    add_days(search, "published")
+    search.add_argument("--category", metavar="NAME", help="only this category (e.g. thoi-su)")
+    search.add_argument("--author", metavar="NAME", help="only this author")
+    search.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="only articles with this tag (repeatable: all of them)",
+    )
+    search.add_argument(
+        "--limit", type=positive_int, default=20, metavar="N", help="at most N hits (default: 20)"
+    )
+    search.add_argument(
+        "--sort",
+        choices=("newest", "oldest", "relevance"),
+        default="newest",
+        help="order of the hits (default: newest first)",
+    )
+    search.add_argument(
+        "--all-versions", action="store_true", help="search earlier texts of edited articles too"
+    )
+    add_color(search)
+    search.set_defaults(handler=cmd_search)
+
+    changes = commands.add_parser("changes", help="list the edits and takedowns the archive saw")
+    add_out(changes)
+    add_json(changes)
+    add_days(changes, "seen")
+    changes.add_argument(
+        "--kind",
+        action="append",
+        choices=("edited", "removed", "restored"),
+        help="only changes of this kind (repeatable)",
+    )
+    changes.set_defaults(handler=cmd_changes)
+
+    diff = commands.add_parser("diff", help="what changed between two versions of an article")
+    diff.add_argument("target", metavar="ID_OR_URL")
+    add_out(diff)
+    add_json(diff)
+    diff.add_argument(
+        "--from",
+        dest="from_ts",
+        metavar="TS",
+        help="the version in force at YYYYmmddHHMMSS (default: the one before --to)",
+    )
+    diff.add_argument(
+        "--to",
+        dest="to_ts",
+        metavar="TS",
+        help="the version in force at YYYYmmddHHMMSS (default: the last)",
+    )
+    add_color(diff)
+    diff.set_defaults(handler=cmd_diff)
 
     replay = commands.add_parser("replay", help="serve, list or show archived captures")
     replay_commands = replay.add_subparsers(
@@ -290,6 +499,14 @@ def build_parser() -> Parser:
         "--since", type=day, metavar="YYYY-MM-DD", help="only captures since this day"
     )
     export.set_defaults(handler=cmd_export)
+    dataset = export_commands.add_parser(
+        "dataset", help="one row per article text, as JSON lines, CSV or Parquet"
+    )
+    dataset.add_argument("dataset", type=Path, metavar="OUT.{jsonl,parquet,csv}")
+    add_out(dataset)
+    add_json(dataset)
+    add_days(dataset, "published")
+    dataset.set_defaults(handler=cmd_export_dataset)
 
     verify = commands.add_parser(
         "verify", help="check every WARC record, text file and state row (fixity)"

@@ -359,7 +359,7 @@ def _category(
     return None
 
 
-def _stable_id(canonical_url: str, url: str) -> str:
+def stable_id(canonical_url: str, url: str) -> str:
     """The article number in the URL; else a hash of the canonical path (gen-3 URLs have none)."""
     numeric = article_id(canonical_url) or article_id(url)
     if numeric:
@@ -416,7 +416,7 @@ def extract(html: bytes | str, url: str) -> Article:
     return Article(
         url=url,
         canonical_url=canonical_url,
-        id=_stable_id(canonical_url, url),
+        id=stable_id(canonical_url, url),
         title=title,
         lead=lead or None,
         related=body.related,

@@ -121,6 +121,8 @@ class _Parser:
         parts = [self.conjunction()]
         while self.peek() == ("op", "OR"):
             self.pos += 1
+            if self.peek() in (None, ("op", "OR"), ("close", ")")):
+                raise QueryError(f"query {self.text!r}: expected words after OR")
             parts.append(self.conjunction())
         return parts[0] if len(parts) == 1 else Node("OR", tuple(parts))
 
@@ -143,14 +145,14 @@ class _Parser:
             term = self.operand(None)
             if term is not None:
                 wanted.append(term)
+        if not wanted and unwanted:
+            raise QueryError(
+                f"query {self.text!r}: NOT and - leave words out, give words to look for too"
+            )
         if not wanted:
-            what = "NOT or -" if unwanted else "AND/OR"
-            where = self.peek()[1] if self.peek() else "the end"  # type: ignore[index]
-            if unwanted:
-                raise QueryError(
-                    f"query {self.text!r}: {what} leaves words out, give words to look for too"
-                )
-            raise QueryError(f"query {self.text!r}: nothing to look for before {where!r}")
+            token = self.peek()
+            where = f" before {token[1]!r}" if token else ""
+            raise QueryError(f"query {self.text!r}: expected words{where}")
         tree = wanted[0] if len(wanted) == 1 else Node("AND", tuple(wanted))
         return Node("NOT", (tree, *unwanted)) if unwanted else tree
 

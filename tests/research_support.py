@@ -47,7 +47,12 @@ def article(
 def write(out: Path, a: Article, fetched: datetime, **changes) -> Path:
     """Write an article (or a new version of it) into the archive folder's text folder."""
     a = replace(a, **changes) if changes else a
-    warc = {"filename": "dcs-1.warc.gz", "offset": 100, "length": 2000, "record_id": f"<urn:{a.id}>"}
+    warc = {
+        "filename": "dcs-1.warc.gz",
+        "offset": 100,
+        "length": 2000,
+        "record_id": f"<urn:{a.id}>",
+    }
     return write_article(a, out / "text", url=a.url, fetched_at=fetched, warc=warc).text
 
 
@@ -55,7 +60,9 @@ def at(day: int, hour: int = 10) -> datetime:
     return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
 
 
-def state_with_takedowns(out: Path, events: list[tuple[str, str, datetime, int | None, str | None]]):
+def state_with_takedowns(
+    out: Path, events: list[tuple[str, str, datetime, int | None, str | None]]
+):
     """A state store as the crawl keeps it once it records takedowns (issue 11's schema)."""
     out.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(out / "state.sqlite3")

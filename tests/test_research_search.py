@@ -90,14 +90,18 @@ def test_nfd_texts_and_nfd_queries_match_like_nfc_ones(archive):
 
 
 def test_every_vietnamese_letter_folds_as_sqlite_folds_it():
-    letters = "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
+    letters = (
+        "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
+    )
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE f USING fts5(x, tokenize='unicode61 remove_diacritics 2')")
     db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(f, row)")
     for letter in letters + letters.upper():
         for form in ("NFC", "NFD"):
             db.execute("DELETE FROM f")
-            db.execute("INSERT INTO f VALUES (?)", (searchable(unicodedata.normalize(form, letter)),))
+            db.execute(
+                "INSERT INTO f VALUES (?)", (searchable(unicodedata.normalize(form, letter)),)
+            )
             tokens = [row[0] for row in db.execute("SELECT term FROM v")]
             assert tokens == [fold(letter)], (letter, form, tokens)
 

@@ -187,7 +187,7 @@ class SearchIndex:
                     " published = :published, category = :category, author = :author,"
                     " tags = :tags, category_key = :category_key, author_key = :author_key,"
                     " tag_keys = :tag_keys WHERE rowid = :rowid",
-                    {**meta, **_version_fields(self.text_dir, version), "rowid": rowid},
+                    {**meta, **_version_fields(article, version), "rowid": rowid},
                 )
                 continue
             try:
@@ -210,7 +210,7 @@ class SearchIndex:
                 " :category, :author, :tags, :category_key, :author_key, :tag_keys)",
                 {
                     **meta,
-                    **_version_fields(self.text_dir, version),
+                    **_version_fields(article, version),
                     "rowid": rowid,
                     "article": article.key,
                     "sha1": corpus.sha1_of(data),
@@ -307,13 +307,18 @@ class SearchIndex:
         signatures = dict(
             self.db.execute("SELECT article, signature FROM groups WHERE folder = ?", (relative,))
         )
-        work = 0
+        changed = []
         for group in corpus.groups_in(self.text_dir, folder):
             signature = group.signature()
-            if signatures.pop(group.key, None) == signature:
-                continue
+            if signatures.pop(group.key, None) != signature:
+                changed.append((corpus.read_group(group), signature))
+        # FTS5 writes its pending words out each time a row id is lower than the one before:
+        # rows in publication order keep a build to a few large segments.
+        changed.sort(key=lambda pair: _published_ts(pair[0]))
+        work = 0
+        for article, signature in changed:
             before = update.added
-            self.index_article(corpus.read_group(group), signature, update)
+            self.index_article(article, signature, update)
             work += 1 + update.added - before
         for article_key in signatures:  # articles whose files are all gone
             self.forget_article(article_key, update)
@@ -375,6 +380,11 @@ def _rebuild(layout: Layout, path: Path, progress: Callable[[str], None] | None)
     return update
 
 
+def _published_ts(article: Article) -> int:
+    published = article.published
+    return int(published.timestamp()) if published else 0
+
+
 def _metadata(article: Article, versions: int) -> dict:
     meta = article.meta
     tags = [t for t in meta.get("tags") or [] if isinstance(t, str)]
@@ -384,7 +394,7 @@ def _metadata(article: Article, versions: int) -> dict:
         "id": article.id,
         "url": article.live_url or None,
         "published": published.isoformat() if published else None,
-        "published_ts": int(published.timestamp()) if published else 0,
+        "published_ts": _published_ts(article),
         "category": meta.get("category"),
         "author": meta.get("author"),
         "tags": json.dumps(tags, ensure_ascii=False),
@@ -394,9 +404,10 @@ def _metadata(article: Article, versions: int) -> dict:
     }
 
 
-def _version_fields(text_dir: Path, version: Version) -> dict:
+def _version_fields(article: Article, version: Version) -> dict:
+    folder = article.key.rsplit("/", 1)[0]
     return {
-        "p_path": version.path.relative_to(text_dir).as_posix(),  # type: ignore[union-attr]
+        "p_path": f"{folder}/{version.path.name}",  # type: ignore[union-attr]
         "p_version": version.number,
         "p_current": int(version.current),
         "p_fetched_at": version.fetched_at,

@@ -9,10 +9,12 @@ whether ten or a hundred thousand articles match it.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from crawler.errors import DcsError
@@ -20,10 +22,11 @@ from crawler.extract.dates import VIETNAM
 from crawler.layout import Layout
 from crawler.research.index import SLOT_BITS, SearchIndexError, connect, update_index
 from crawler.research.query import Query, Term, parse_query
-from crawler.research.vietnamese import key, words
+from crawler.research.vietnamese import fold, key, words
 
 ORDERS = ("newest", "oldest", "relevance")
 SNIPPET_CHARS = 160  # about two lines of a terminal
+EARLY_CHARS = 4000
 # bm25 weights of the FTS columns: a word in the title counts as five in the text.
 _WEIGHTS = (5.0, 1.0)
 
@@ -161,14 +164,13 @@ def snippet(
     terms match close together (the first such place), the matched words marked; the start
     of the text after the title if only the title matches."""
     title_end = text.find("\n") + 1 if "\n" in text else 0
-    spans = [m for m in _matches(words(text), terms) if m[0] >= title_end]
+    # Most hits match early: look in the first few KB first, in the whole text if need be.
+    spans = [m for m in _matches(text[:EARLY_CHARS], tuple(terms)) if m[0] >= title_end]
+    if not spans and len(text) > EARLY_CHARS:
+        spans = [m for m in _matches(text, tuple(terms)) if m[0] >= title_end]
     start = title_end
     if spans:
-        best = max(
-            range(len(spans)),
-            key=lambda i: (len({t for s, _e, t in spans if 0 <= s - spans[i][0] < width}), -i),
-        )
-        first = spans[best][0]
+        first = spans[_best(spans, len(terms), width)][0]
         start = max(title_end, text.rfind(" ", title_end, max(title_end, first - width // 4)) + 1)
     end = min(len(text), start + width)
     if end < len(text):
@@ -185,19 +187,55 @@ def snippet(
     return ("… " if start > title_end else "") + cut + (" …" if end < len(text) else "")
 
 
-def _matches(found: list[tuple[int, int, str]], terms: list[Term]) -> list[tuple[int, int, int]]:
+def _best(spans: list[tuple[int, int, int]], terms: int, width: int) -> int:
+    """The first span from which a window of `width` holds the most distinct terms."""
+    best, most = 0, 0
+    for i, (start, _end, _term) in enumerate(spans[:64]):
+        seen = set()
+        for other, _end, term in spans[i:]:
+            if other - start >= width:
+                break
+            seen.add(term)
+        if len(seen) > most:
+            best, most = i, len(seen)
+            if most == terms:
+                break
+    return best
+
+
+def _matches(text: str, terms: tuple[Term, ...]) -> list[tuple[int, int, int]]:
     """(start, end, term number) of every place a term matches: a phrase's words as one."""
-    spans = []
-    folded = [w for _s, _e, w in found]
+    folded = fold(text)
+    if len(folded) != len(text):  # a letter folded into two (rare): fold word by word
+        folded = "".join(_fold_word(text[s:e], e - s) if e > s else "" for s, e in _pieces(text))
+    return [(m.start(), m.end(), int(m.lastgroup[1:])) for m in _pattern(terms).finditer(folded)]
+
+
+@lru_cache(maxsize=64)
+def _pattern(terms: tuple[Term, ...]) -> re.Pattern[str]:
+    """One pass over the text for all the terms: each term's words one after another with
+    anything but letters and digits between them (as the index's tokenizer reads them),
+    whole words but for a prefix's last one."""
+    alternatives = []
     for number, term in enumerate(terms):
-        n = len(term.words)
-        for i in range(len(folded) - n + 1):
-            if all(
-                folded[i + j] == w or (term.prefix and j == n - 1 and folded[i + j].startswith(w))
-                for j, w in enumerate(term.words)
-            ):
-                spans.append((found[i][0], found[i + n - 1][1], number))
-    return sorted(spans)
+        inner = r"[\W_]+".join(re.escape(w) for w in term.words)
+        alternatives.append(f"(?P<t{number}>{inner}" + (r"\w*)" if term.prefix else r")\b"))
+    return re.compile(r"\b(?:" + "|".join(alternatives) + ")")
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """The text cut into words and what lies between them, covering it whole."""
+    cuts, pos = [], 0
+    for start, end, _word in words(text):
+        cuts += [(pos, start), (start, end)]
+        pos = end
+    return [*cuts, (pos, len(text))]
+
+
+def _fold_word(piece: str, width: int) -> str:
+    """A piece folded to exactly its own length, so offsets still point into the text."""
+    folded = fold(piece)
+    return folded if len(folded) == width else (folded + " " * width)[:width]
 
 
 def _merged(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:

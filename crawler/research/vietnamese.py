@@ -18,7 +18,6 @@ _MARK = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _MARKS = re.compile(f"[{_MARK}]")
 # Letters that carry their stroke inside them: no decomposition takes it off.
 _STROKES = {"đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O"}
-_STROKE_TABLE = str.maketrans(_STROKES)
 # Words as SQLite's unicode61 tokenizer cuts them: runs of letters and digits (and the
 # combining marks of a text in NFD).
 WORD = re.compile(f"(?:[^\\W_]|[{_MARK}])+")
@@ -29,14 +28,16 @@ _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 
 def fold(text: str) -> str:
     """Lower case, no diacritics, đ as d, whatever the Unicode form: `Quảng Ninh` → `quang ninh`."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return _MARKS.sub("", decomposed).translate(_STROKE_TABLE).lower()
+    return _plain_strokes(_MARKS.sub("", unicodedata.normalize("NFD", text))).lower()
 
 
 def searchable(text: str) -> str:
     """A text as the search index takes it: NFC, stroked letters as plain ones (the index's
     tokenizer lowers the case and takes the diacritics off)."""
-    text = unicodedata.normalize("NFC", text)
+    return _plain_strokes(unicodedata.normalize("NFC", text))
+
+
+def _plain_strokes(text: str) -> str:
     for letter, plain in _STROKES.items():
         if letter in text:  # str.replace per letter: far faster than str.translate
             text = text.replace(letter, plain)

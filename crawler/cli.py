@@ -148,7 +148,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     with OutputLock(args.out):  # it writes the text files a crawl writes
         summary = reextract(args.inputs, Layout.of(args.out).text_dir, workers=args.workers)
-    print(summary)
+        print(summary)
+        if Layout.of(args.out).search_index.exists():  # keep dcs search in step with the texts
+            print(update_search(args.out).line())
     return report_damaged(summary.damaged, "its whole records were extracted")
 
 
@@ -165,17 +167,20 @@ def cmd_index(args: argparse.Namespace) -> int:
     return max(status, index_search(args))
 
 
-def index_search(args: argparse.Namespace) -> int:
+def update_search(out: Path, rebuild: bool = False):
     from crawler.research.index import update_index
 
-    layout = Layout.of(args.out)
+    return update_index(Layout.of(out), rebuild=rebuild, progress=folder_progress())
+
+
+def index_search(args: argparse.Namespace) -> int:
     if args.rebuild:
         from crawler.lock import OutputLock
 
         with OutputLock(args.out):  # no crawl writes the old index while the new one is made
-            result = update_index(layout, rebuild=True, progress=folder_progress())
+            result = update_search(args.out, rebuild=True)
     else:
-        result = update_index(layout, progress=folder_progress())
+        result = update_search(args.out)
     print(result.line())
     for problem in result.problems:
         print(

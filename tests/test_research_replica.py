@@ -96,3 +96,11 @@ def test_the_pipeline_indexes_each_text_as_it_is_written(tmp_path):
     pipeline.close_spider()
     assert crawler.stats.get_value("dcs/search_index/indexed") == 1
     assert crawler.stats.get_value("dcs/search_index/texts") == 2
+
+
+def test_dcs_extract_keeps_the_search_index_in_step(moved, tmp_path):
+    _, _, out = moved
+    result = dcs("extract", str(out / "warc"), "--out", str(out), "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert "Search index" in result.stdout and "(updated: " in result.stdout
+    assert update_index(Layout.of(out)).added == 0

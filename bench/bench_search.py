@@ -25,6 +25,7 @@ import bisect
 import hashlib
 import itertools
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -145,16 +146,19 @@ class Corpus:
 
 def write_corpus(text_dir: Path, articles: int, seed: int) -> tuple[int, float]:
     """Write the text files and sidecars; returns (bytes of text, seconds)."""
-    corpus, started, total = Corpus(seed), time.perf_counter(), 0
+    corpus, started, total, made = Corpus(seed), time.perf_counter(), 0, set()
     fetched = datetime(2026, 11, 28, 1, tzinfo=UTC).isoformat().replace("+00:00", "Z")
     for number in range(articles):
         text, published, meta = corpus.article(number)
         ident = str(300000 + number)
-        folder = text_dir / f"{published:%Y/%m/%d}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = f"{text_dir}/{published:%Y/%m/%d}"
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         data = text.encode("utf-8")
         total += len(data)
-        (folder / f"{ident}.txt").write_bytes(data)
+        with open(f"{folder}/{ident}.txt", "wb") as handle:
+            handle.write(data)
         sha1 = hashlib.sha1(data).hexdigest()
         sidecar = {
             "id": ident,
@@ -167,7 +171,8 @@ def write_corpus(text_dir: Path, articles: int, seed: int) -> tuple[int, float]:
             "sha1": sha1,
             "versions": [{"file": f"{ident}.txt", "sha1": sha1, "fetched_at": fetched}],
         }
-        (folder / f"{ident}.json").write_text(json.dumps(sidecar, ensure_ascii=False))
+        with open(f"{folder}/{ident}.json", "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(sidecar, ensure_ascii=False))
         if number % 50000 == 49999:
             print(f"  wrote {number + 1:,} articles", file=sys.stderr, flush=True)
     return total, time.perf_counter() - started

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from crawler.extract.dates import VIETNAM
 from crawler.layout import Layout
@@ -38,7 +38,7 @@ class Change:
     def as_json(self) -> str:
         data = {
             "kind": self.kind,
-            "at": self.at.isoformat(),
+            "at": self.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "id": self.id,
             "url": self.url,
             "title": self.title,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import DcsError
-from crawler.extract.dates import VIETNAM
+from crawler.extract.dates import VIETNAM, parse_iso
 from crawler.extract.extractor import stable_id
 from crawler.replay.sidecars import glob_escape
 from crawler.site import Site
@@ -150,15 +150,8 @@ class Article:
 
 
 def parse_time(value: object) -> datetime | None:
-    """An ISO 8601 time from a sidecar (aware; a bare date is the start of that day in
-    Vietnam), or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)
+    """An ISO 8601 time from a sidecar, aware (a bare date is that day in Vietnam), or None."""
+    return parse_iso(value) if isinstance(value, str) else None
 
 
 # -- walking the folder ------------------------------------------------------------------------

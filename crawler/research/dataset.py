@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,7 @@ def article_rows(article: Article, gone: dict[str, datetime]) -> Iterator[dict[s
             "category": meta.get("category"),
             "tags": list(meta.get("tags") or []),
             "images": list(meta.get("images") or []),
-            "fetched_at": parse_time(version.fetched_at),
+            "fetched_at": _utc(parse_time(version.fetched_at)),
             "version": version.number,
             "versions": len(article.versions),
             "current": version.current,
@@ -216,6 +216,10 @@ def _write_parquet(path: Path, rows: Iterator[dict[str, Any]]) -> None:
                 batch = []
         if batch:
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment else None
 
 
 def _int(value: object) -> int | None:

@@ -159,7 +159,9 @@ class SearchIndex:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN")
+        # IMMEDIATE: take the write lock first, waiting for it, rather than fail on upgrading
+        # a read lock while a crawl and `dcs index` both write.
+        self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
@@ -277,7 +279,7 @@ class SearchIndex:
         seen_folders: set[str] = set()
         known_folders = dict(self.db.execute("SELECT folder, mtime_ns FROM folders"))
         pending = 0
-        self.db.execute("BEGIN")
+        self.db.execute("BEGIN IMMEDIATE")
         for relative, folder in corpus.folders(self.text_dir):
             seen_folders.add(relative)
             try:
@@ -293,7 +295,7 @@ class SearchIndex:
                 self.db.execute("INSERT OR REPLACE INTO folders VALUES (?, ?)", (relative, mtime))
             if pending >= BATCH:
                 self.db.execute("COMMIT")
-                self.db.execute("BEGIN")
+                self.db.execute("BEGIN IMMEDIATE")
                 pending = 0
         for gone in set(known_folders) - seen_folders:
             self._forget_folder(gone, update)

@@ -170,7 +170,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 def update_search(out: Path, rebuild: bool = False):
     from crawler.research.index import update_index
 
-    return update_index(Layout.of(out), rebuild=rebuild, progress=folder_progress())
+    with folder_progress() as progress:
+        return update_index(Layout.of(out), rebuild=rebuild, progress=progress)
 
 
 def index_search(args: argparse.Namespace) -> int:
@@ -190,11 +191,19 @@ def index_search(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
+@contextmanager
 def folder_progress():
-    """A progress line per text folder read, at a terminal only."""
-    if not sys.stderr.isatty():
-        return None
-    return lambda folder: print(f"\rsearch index: reading {folder}", end="", file=sys.stderr)
+    """A progress bar of the text folders the search index reads, at a terminal only."""
+    from tqdm import tqdm
+
+    with tqdm(desc="search index", unit=" folders", disable=not sys.stderr.isatty(),
+              file=sys.stderr) as bar:  # fmt: skip
+
+        def progress(folder: str) -> None:
+            bar.set_postfix_str(folder, refresh=False)
+            bar.update()
+
+        yield progress
 
 
 def report_damaged(problems: list[str], consequence: str) -> int:
@@ -281,16 +290,17 @@ def cmd_search(args: argparse.Namespace) -> int:
     from crawler.research.search import Filters, search
 
     color = use_color(args.color)
-    hits = search(
-        Layout.of(args.out),
-        " ".join(args.query),
-        filters=Filters(args.since, args.until, args.category, args.author, tuple(args.tag)),
-        limit=args.limit,
-        order=args.sort,
-        all_versions=args.all_versions,
-        marks=COLOR_MATCH_MARKS if color else MATCH_MARKS,
-        progress=folder_progress(),
-    )
+    with folder_progress() as progress:  # only when there is no index yet to search
+        hits = search(
+            Layout.of(args.out),
+            " ".join(args.query),
+            filters=Filters(args.since, args.until, args.category, args.author, tuple(args.tag)),
+            limit=args.limit,
+            order=args.sort,
+            all_versions=args.all_versions,
+            marks=COLOR_MATCH_MARKS if color else MATCH_MARKS,
+            progress=progress,
+        )
     for hit in hits:
         print(hit.as_json() if args.json else "\n".join(hit_lines(hit, color)))
     if not args.json:

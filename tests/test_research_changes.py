@@ -89,6 +89,12 @@ def test_archives_without_takedown_records_have_only_edits(archive):
     assert [c.kind for c in with_table] == ["edited", "edited"]
 
 
+def test_an_archive_folder_without_texts_is_an_error(tmp_path):
+    result = dcs("changes", "--out", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("dcs: error: no text files in") and "\n" == result.stderr[-1]
+
+
 def test_changes_are_filtered_by_day_and_kind(archive):
     state_with_takedowns(archive, [(STORY.url, "removed", at(5), 410, None)])
     layout = Layout.of(archive)

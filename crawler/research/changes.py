@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from crawler.errors import DcsError
 from crawler.extract.dates import VIETNAM
 from crawler.layout import Layout
 from crawler.research.corpus import Article, iter_articles, parse_time
@@ -57,6 +58,8 @@ def find_changes(
     on_article: Callable[[], None] | None = None,
 ) -> list[Change]:
     """The changes seen between two days (Vietnam time, both included), oldest first."""
+    if not layout.text_dir.is_dir():
+        raise DcsError(f"no text files in {layout.text_dir}: nothing archived to compare")
     low = datetime.combine(since, time(), VIETNAM) if since else None
     high = datetime.combine(until + timedelta(days=1), time(), VIETNAM) if until else None
 

@@ -104,3 +104,40 @@ def test_dcs_extract_keeps_the_search_index_in_step(moved, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Search index" in result.stdout and "(updated: " in result.stdout
     assert update_index(Layout.of(out)).added == 0
+
+
+# -- takedowns: the replica takes articles down once archive correctness (issue 11) lands ----
+@pytest.fixture(scope="module")
+def taken_down(tmp_path_factory):
+    site = ReplicaSite(seed=23, per_generation=8)
+    if not hasattr(site, "take_down"):
+        pytest.skip("this replica takes no article down yet (archive correctness, issue 11)")
+    out = tmp_path_factory.mktemp("takedowns") / "archive"
+    stories = [a for a in site.articles if not a.is_video and a.key != "531379"]
+    gone, back = stories[0], stories[-1]
+    with ReplicaServer(site) as server:
+        crawl(server.base_url, out)
+        site.take_down(gone.key, "404")
+        site.take_down(back.key, "home")
+        crawl(server.base_url, out)
+        site.restore(back.key)
+        crawl(server.base_url, out)
+    return out, gone, back
+
+
+def test_takedowns_show_in_changes_the_dataset_and_search(taken_down, tmp_path):
+    out, gone, back = taken_down
+    result = dcs("changes", "--out", str(out), "--json", "--kind", "removed", "--kind", "restored")
+    assert result.returncode == 0, result.stderr
+    changes = [json.loads(line) for line in result.stdout.splitlines()]
+    events = [(c["kind"], c["id"], c["status"]) for c in changes]
+    assert ("removed", gone.id, 404) in events and events[-1][:2] == ("restored", back.id)
+    assert sorted(e[1] for e in events if e[0] == "removed") == sorted([gone.id, back.id])
+    result = dcs("export", "dataset", str(tmp_path / "d.jsonl"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = {r["id"]: r for r in map(json.loads, (tmp_path / "d.jsonl").read_text().splitlines())}
+    assert rows[gone.id]["removed"] and rows[gone.id]["removed_at"]
+    assert not rows[back.id]["removed"] and rows[back.id]["removed_at"] is None
+    # What was taken down stays in the archive, and so in the search index.
+    hits = search(Layout.of(out), '"' + fold(gone.title) + '"', limit=100)
+    assert gone.id in [h.id for h in hits]

@@ -326,29 +326,11 @@ def cmd_changes(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from crawler.research.corpus import find_article, pick_version
-    from crawler.research.diff import diff_texts
+    from crawler.research.diff import article_diff
     from crawler.research.report import diff_json, diff_lines
 
-    article = find_article(Layout.of(args.out).text_dir, args.target)
-    if len(article.versions) < 2:
-        raise DcsError(f"article {article.id} has one version only: nothing to compare")
-    new = pick_version(article, args.to_ts, default=-1)
-    old = pick_version(article, args.from_ts, default=max(0, new.number - 2))
-    if old.number >= new.number:
-        raise DcsError(f"--from names version {old.number}, not earlier than version {new.number}")
-    parts = []
-    for version in (old, new):
-        text = article.version_parts(version)
-        if text is None:
-            raise DcsError(f"the text of version {version.number} ({version.stamp}) was not kept")
-        parts.append(text)
-    diff = diff_texts(*parts)
-    lines = (
-        diff_json(article, old, new, diff)
-        if args.json
-        else diff_lines(article, old, new, diff, use_color(args.color))
-    )
+    found = article_diff(Layout.of(args.out).text_dir, args.target, args.from_ts, args.to_ts)
+    lines = diff_json(found) if args.json else diff_lines(found, use_color(args.color))
     print("\n".join(lines))
     return 0
 

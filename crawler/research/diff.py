@@ -13,8 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from pathlib import Path
 
-from crawler.research.corpus import TextParts
+from crawler.errors import DcsError
+from crawler.research.corpus import Article, TextParts, Version, find_article, pick_version
 from crawler.research.vietnamese import spelling_key
 
 SECTIONS = ("title", "lead", "related", "body")
@@ -133,3 +135,34 @@ def _nfc(text: str) -> str:
 
 def _key(text: str) -> str:
     return " ".join(spelling_key(w) for w in _nfc(text).split())
+
+
+@dataclass(frozen=True)
+class ArticleDiff:
+    """Two versions of an article and what changed from one to the other."""
+
+    article: Article
+    old: Version
+    new: Version
+    diff: TextDiff
+
+
+def article_diff(
+    text_dir: Path, target: str, from_ts: str | None = None, to_ts: str | None = None
+) -> ArticleDiff:
+    """The diff of an article (ID or URL) between the versions in force at two times; by
+    default its last version and the one before."""
+    article = find_article(text_dir, target)
+    if len(article.versions) < 2:
+        raise DcsError(f"article {article.id} has one version only: nothing to compare")
+    new = pick_version(article, to_ts, default=-1)
+    old = pick_version(article, from_ts, default=max(0, new.number - 2))
+    if old.number >= new.number:
+        raise DcsError(f"--from names version {old.number}, not earlier than version {new.number}")
+    parts = []
+    for version in (old, new):
+        text = article.version_parts(version)
+        if text is None:
+            raise DcsError(f"the text of version {version.number} ({version.stamp}) was not kept")
+        parts.append(text)
+    return ArticleDiff(article, old, new, diff_texts(*parts))

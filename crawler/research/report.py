@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from crawler.research.corpus import Article, Version
-from crawler.research.diff import Change, TextDiff
+from crawler.research.diff import ArticleDiff, Change
 from crawler.research.search import Hit
 
 # ANSI colours, as git uses them: removed red, added green, matches bold.
@@ -30,9 +29,8 @@ def hit_lines(hit: Hit, color: bool = False) -> list[str]:
     ]
 
 
-def diff_lines(
-    article: Article, old: Version, new: Version, diff: TextDiff, color: bool = False
-) -> Iterator[str]:
+def diff_lines(found: ArticleDiff, color: bool = False) -> Iterator[str]:
+    article, old, new, diff = found.article, found.old, found.new, found.diff
     yield f"{article.id}  {article.live_url}"
     yield f"--- version {old.number}, fetched {old.fetched_at} ({old.stamp})  {old.path}"
     yield f"+++ version {new.number}, fetched {new.fetched_at} ({new.stamp})  {new.path}"
@@ -65,8 +63,9 @@ def render_words(words: tuple[tuple[str, str], ...], color: bool = False) -> str
     return "".join(out)
 
 
-def diff_json(article: Article, old: Version, new: Version, diff: TextDiff) -> Iterator[str]:
+def diff_json(found: ArticleDiff) -> Iterator[str]:
     """A first line naming the two versions, then one line per change."""
+    article, old, new, diff = found.article, found.old, found.new, found.diff
     yield json.dumps(
         {
             "id": article.id,

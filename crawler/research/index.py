@@ -108,6 +108,10 @@ def connect(path: Path, *, write: bool) -> sqlite3.Connection:
         if write:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=60, isolation_level=None)
+            # Derived data: no waiting for the disk at each commit (a crawl commits one per
+            # article). A crash of the process loses nothing; a power cut may damage the
+            # file, and `dcs index` then builds it anew.
+            db.execute("PRAGMA synchronous = OFF")
         else:
             db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=60)
         db.execute("PRAGMA cache_size = -65536")  # 64 MB
@@ -354,8 +358,11 @@ def update_index(
         index = SearchIndex.open(layout)
     except SearchIndexError:  # another version's index, or a damaged one: it is derived data
         return _rebuild(layout, path, progress)
-    with index:
-        return index.update(progress)
+    try:
+        with index:
+            return index.update(progress)
+    except sqlite3.DatabaseError:  # damaged past its first pages (a power cut, say)
+        return _rebuild(layout, path, progress)
 
 
 def _rebuild(layout: Layout, path: Path, progress: Callable[[str], None] | None) -> IndexUpdate:
@@ -366,8 +373,7 @@ def _rebuild(layout: Layout, path: Path, progress: Callable[[str], None] | None)
         leftover.unlink(missing_ok=True)
     index = SearchIndex.open(layout, building)
     try:
-        # A half-built file is thrown away, never used: no need to survive a crash.
-        index.db.execute("PRAGMA synchronous = OFF")
+        # A half-built file is thrown away, never used: no journal on disk either.
         index.db.execute("PRAGMA journal_mode = MEMORY")
         update = index.update(progress)
         index.optimize()

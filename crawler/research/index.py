@@ -107,6 +107,8 @@ def connect(path: Path, *, write: bool) -> sqlite3.Connection:
     try:
         if write:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # Created first so that the umask decides its mode, as for the state store.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o666))
             db = sqlite3.connect(path, timeout=60, isolation_level=None)
             # Derived data: no waiting for the disk at each commit (a crawl commits one per
             # article). A crash of the process loses nothing; a power cut may damage the

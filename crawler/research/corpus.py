@@ -22,7 +22,6 @@ from typing import Any
 
 from crawler.errors import DcsError
 from crawler.extract.dates import VIETNAM, parse_iso
-from crawler.extract.extractor import stable_id
 from crawler.replay.sidecars import glob_escape
 from crawler.site import Site
 
@@ -296,6 +295,8 @@ def find_article(text_dir: Path, target: str) -> Article:
         raise DcsError("give an article ID or URL")
     ident = target
     if "/" in target:
+        from crawler.extract.extractor import stable_id  # trafilatura: slow to import
+
         url = target if "://" in target else f"https://{target}"
         ident = stable_id(url, url)
     found = find_articles(text_dir, ident)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -49,6 +51,29 @@ def add_out(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=Path("archive"), metavar="DIR",
         help="the archive folder (default: ./archive)",
     )  # fmt: skip
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON lines")
+
+
+def add_days(parser: argparse.ArgumentParser, what: str) -> None:
+    for name, edge in (("--since", "from"), ("--until", "up to")):
+        parser.add_argument(
+            name,
+            type=day,
+            metavar="YYYY-MM-DD",
+            help=f"only those {what} {edge} this day (Vietnam time)",
+        )
+
+
+def add_color(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the output (default: at a terminal)",
+    )
 
 
 def add_crawl_options(parser: argparse.ArgumentParser) -> None:
@@ -133,8 +158,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     with OutputLock(args.out):  # it writes the text files a crawl writes
         summary = reextract(args.inputs, layout.text_dir, workers=args.workers)
         report = write_report(summary, layout.reports_dir)
-    print(summary)
-    print(f"Report: {report}")
+        print(summary)
+        print(f"Report: {report}")
+        if layout.search_index.exists():  # keep dcs search in step with the texts
+            print(update_search(args.out).line())
     return report_damaged(summary.damaged, "its whole records were extracted")
 
 
@@ -147,7 +174,47 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     result = build_index(args.out, on_file=progress if sys.stderr.isatty() else None)
     print(index_summary(result))
-    return report_damaged(result.problems, "its whole records are indexed")
+    status = report_damaged(result.problems, "its whole records are indexed")
+    return max(status, index_search(args))
+
+
+def update_search(out: Path, rebuild: bool = False):
+    from crawler.research.index import update_index
+
+    with folder_progress() as progress:
+        return update_index(Layout.of(out), rebuild=rebuild, progress=progress)
+
+
+def index_search(args: argparse.Namespace) -> int:
+    if args.rebuild:
+        from crawler.lock import OutputLock
+
+        with OutputLock(args.out):  # no crawl writes the old index while the new one is made
+            result = update_search(args.out, rebuild=True)
+    else:
+        result = update_search(args.out)
+    print(result.line())
+    for problem in result.problems:
+        print(
+            f"dcs: error: unreadable text file {problem}; left out of the search index",
+            file=sys.stderr,
+        )
+    return 1 if result.problems else 0
+
+
+@contextmanager
+def folder_progress():
+    """A progress bar of the text folders the search index reads, at a terminal only."""
+    from tqdm import tqdm
+
+    with tqdm(desc="search index", unit=" folders", disable=not sys.stderr.isatty(),
+              file=sys.stderr) as bar:  # fmt: skip
+
+        def progress(folder: str) -> None:
+            bar.set_postfix_str(folder, refresh=False)
+            bar.update()
+
+        yield progress
 
 
 def report_damaged(problems: list[str], consequence: str) -> int:
@@ -227,6 +294,80 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if fixity.ok else 1
 
 
+def cmd_export_dataset(args: argparse.Namespace) -> int:
+    from crawler.research.dataset import export_dataset
+
+    with counter("rows") as tick:
+        result = export_dataset(
+            Layout.of(args.out), args.dataset, since=args.since, until=args.until, on_row=tick
+        )
+    print(json.dumps(result.__dict__ | {"path": str(result.path)}) if args.json else result.line())
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from crawler.research.report import COLOR_MATCH_MARKS, MATCH_MARKS, hit_lines
+    from crawler.research.search import Filters, search
+
+    color = use_color(args.color)
+    with folder_progress() as progress:  # only when there is no index yet to search
+        hits = search(
+            Layout.of(args.out),
+            " ".join(args.query),
+            filters=Filters(args.since, args.until, args.category, args.author, tuple(args.tag)),
+            limit=args.limit,
+            order=args.sort,
+            all_versions=args.all_versions,
+            marks=COLOR_MATCH_MARKS if color else MATCH_MARKS,
+            progress=progress,
+        )
+    for hit in hits:
+        print(hit.as_json() if args.json else "\n".join(hit_lines(hit, color)))
+    if not args.json:
+        more = " (there may be more: --limit)" if len(hits) == args.limit else ""
+        print(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}{more}", file=sys.stderr)
+    return 0
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    from crawler.research.changes import KINDS, find_changes
+
+    with counter("articles") as tick:
+        changes = find_changes(
+            Layout.of(args.out),
+            since=args.since,
+            until=args.until,
+            kinds=tuple(args.kind) if args.kind else KINDS,
+            on_article=tick,
+        )
+    for change in changes:
+        print(change.as_json() if args.json else change.line())
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from crawler.research.diff import article_diff
+    from crawler.research.report import diff_json, diff_lines
+
+    found = article_diff(Layout.of(args.out).text_dir, args.target, args.from_ts, args.to_ts)
+    lines = diff_json(found) if args.json else diff_lines(found, use_color(args.color))
+    print("\n".join(lines))
+    return 0
+
+
+def use_color(choice: str) -> bool:
+    return choice == "always" or (choice == "auto" and sys.stdout.isatty())
+
+
+@contextmanager
+def counter(unit: str):
+    """A tick function that shows a running count on stderr, at a terminal only."""
+    from tqdm import tqdm
+
+    with tqdm(unit=unit, disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+        yield bar.update
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo import run_demo
 
@@ -274,9 +415,74 @@ def build_parser() -> Parser:
     )
     extract.set_defaults(handler=cmd_extract)
 
-    index = commands.add_parser("index", help="build or update the CDXJ index of the WARC files")
+    index = commands.add_parser("index", help="build or update the CDXJ index and the search index")
     add_out(index)
+    index.add_argument(
+        "--rebuild", action="store_true", help="make the search index anew from the text files"
+    )
     index.set_defaults(handler=cmd_index)
+
+    search = commands.add_parser("search", help="full-text search of the archived articles")
+    search.add_argument(
+        "query", nargs="+", metavar="QUERY", help='words, "phrases", AND/OR/NOT, (groups), prefix*'
+    )
+    add_out(search)
+    add_json(search)
+    add_days(search, "published")
+    search.add_argument("--category", metavar="NAME", help="only this category (e.g. thoi-su)")
+    search.add_argument("--author", metavar="NAME", help="only this author")
+    search.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="only articles with this tag (repeatable: all of them)",
+    )
+    search.add_argument(
+        "--limit", type=positive_int, default=20, metavar="N", help="at most N hits (default: 20)"
+    )
+    search.add_argument(
+        "--sort",
+        choices=("newest", "oldest", "relevance"),
+        default="newest",
+        help="order of the hits (default: newest first)",
+    )
+    search.add_argument(
+        "--all-versions", action="store_true", help="search earlier texts of edited articles too"
+    )
+    add_color(search)
+    search.set_defaults(handler=cmd_search)
+
+    changes = commands.add_parser("changes", help="list the edits and takedowns the archive saw")
+    add_out(changes)
+    add_json(changes)
+    add_days(changes, "seen")
+    changes.add_argument(
+        "--kind",
+        action="append",
+        choices=("edited", "removed", "restored"),
+        help="only changes of this kind (repeatable)",
+    )
+    changes.set_defaults(handler=cmd_changes)
+
+    diff = commands.add_parser("diff", help="what changed between two versions of an article")
+    diff.add_argument("target", metavar="ID_OR_URL")
+    add_out(diff)
+    add_json(diff)
+    diff.add_argument(
+        "--from",
+        dest="from_ts",
+        metavar="TS",
+        help="the version in force at YYYYmmddHHMMSS (default: the one before --to)",
+    )
+    diff.add_argument(
+        "--to",
+        dest="to_ts",
+        metavar="TS",
+        help="the version in force at YYYYmmddHHMMSS (default: the last)",
+    )
+    add_color(diff)
+    diff.set_defaults(handler=cmd_diff)
 
     replay = commands.add_parser("replay", help="serve, list or show archived captures")
     replay_commands = replay.add_subparsers(
@@ -318,6 +524,14 @@ def build_parser() -> Parser:
         f"index has at most LINES lines (default: {ZIPNUM_OVER}: always ZipNum)",
     )
     export.set_defaults(handler=cmd_export)
+    dataset = export_commands.add_parser(
+        "dataset", help="one row per article text, as JSON lines, CSV or Parquet"
+    )
+    dataset.add_argument("dataset", type=Path, metavar="OUT.{jsonl,parquet,csv}")
+    add_out(dataset)
+    add_json(dataset)
+    add_days(dataset, "published")
+    dataset.set_defaults(handler=cmd_export_dataset)
 
     verify = commands.add_parser(
         "verify", help="check every WARC record, text file and state row (fixity)"

@@ -71,6 +71,11 @@ class Layout:
         return self.root / "index"
 
     @property
+    def search_index(self) -> Path:
+        """The full-text search index of the text files (`dcs search`): derived data."""
+        return self.index_dir / "search.sqlite3"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
 

@@ -78,7 +78,10 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticleTextPipeline": 300,
+    # The search index (dcs search) learns each text once it is written.
+    "crawler.research.pipeline.SearchIndexPipeline": 400,
 }
+SEARCH_INDEX_ENABLED = True  # keep DIR/index/search.sqlite3 up to date (dcs search)
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.extensions.CrawlReport": 500,

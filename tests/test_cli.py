@@ -6,7 +6,8 @@ import sys
 import pytest
 
 COMMANDS = [
-    "crawl", "schedule", "extract", "index", "replay", "export", "verify", "demo", "replica"
+    "crawl", "schedule", "extract", "index", "search", "changes", "diff", "replay", "export",
+    "verify", "demo", "replica",
 ]  # fmt: skip
 
 

@@ -72,13 +72,17 @@ def test_index_summary_and_a_second_run_reads_nothing(archive_copy):
     files = len(archive_copy.warcs)
     captures = len(archive_copy.captures)
     assert first.returncode == 0 and first.stderr == "", first.stderr
-    assert first.stdout == (
-        f"Index {index}: {captures:,} captures from {files} WARC files"
-        f" ({files} read, 0 unchanged)\n"
+    cdxj, search = first.stdout.splitlines()
+    assert cdxj == (
+        f"Index {index}: {captures:,} captures from {files} WARC files ({files} read, 0 unchanged)"
     )
+    assert search.startswith(f"Search index {index.parent / 'search.sqlite3'}: ")
     assert again.returncode == 0 and again.stderr == ""
     assert f"({files} read" not in again.stdout
-    assert again.stdout.endswith(f"from {files} WARC files (0 read, {files} unchanged)\n")
+    assert again.stdout.splitlines()[0].endswith(
+        f"from {files} WARC files (0 read, {files} unchanged)"
+    )
+    assert again.stdout.splitlines()[1].endswith("(updated: 0 read)")
     assert index.stat().st_mtime_ns == stamp  # not rewritten
 
 

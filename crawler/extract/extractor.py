@@ -475,7 +475,7 @@ def _category(page: _Page, parts: _Parts, document: Document | None) -> str | No
     return None
 
 
-def _stable_id(canonical_url: str, url: str) -> str:
+def stable_id(canonical_url: str, url: str) -> str:
     """The article number in the URL; else a hash of the canonical path (gen-3 URLs have none)."""
     numeric = article_id(canonical_url) or article_id(url)
     if numeric:
@@ -528,7 +528,7 @@ def extract(
     return Article(
         url=url,
         canonical_url=canonical_url,
-        id=_stable_id(canonical_url, url),
+        id=stable_id(canonical_url, url),
         title=title,
         lead=lead or None,
         related=_links(parts.related.links, base),

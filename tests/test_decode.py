@@ -17,10 +17,18 @@ TITLE = "Hội nghị Trung ương lần thứ mười"
 TEXT = "Sáng 28/11, tại Hà Nội, Bộ Chính trị đã họp và cho ý kiến về nhiều nội dung quan trọng."
 
 
+# Enough running text that the page reads as an article whatever finds its body.
+MORE = "".join(
+    f"<p>Đại hội đề ra những định hướng lớn cho giai đoạn {n}, với các mục tiêu cụ thể về phát "
+    "triển kinh tế, xã hội, quốc phòng và an ninh của đất nước.</p>"
+    for n in range(1, 5)
+)
+
+
 def page(meta: str = "") -> str:
     return (
         f"<html><head>{meta}<title>{TITLE}</title></head><body><h1>{TITLE}</h1>"
-        f"<article><p>{TEXT}</p><p>Đại hội đề ra những định hướng lớn.</p></article></body></html>"
+        f"<article><p>{TEXT}</p>{MORE}</article></body></html>"
     )
 
 

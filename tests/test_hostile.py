@@ -266,7 +266,13 @@ def test_broken_and_bomb_gzip_bodies_are_archived_as_sent_and_reported(tmp_path)
 def test_a_page_in_the_charset_its_header_declares_is_read_in_it(tmp_path):
     title = "Hội nghị Trung ương lần thứ mười"
     declared = article_url(1)
-    html = windows_1258(article(title, [TEXT, "Đại hội đề ra những định hướng lớn."], head=""))
+    # Running text enough to read as an article whatever finds its body.
+    more = [
+        f"Đại hội đề ra những định hướng lớn cho giai đoạn {n}, với các mục tiêu cụ thể về phát "
+        "triển kinh tế, xã hội, quốc phòng và an ninh của đất nước."
+        for n in range(1, 5)
+    ]
+    html = windows_1258(article(title, [TEXT, *more], head=""))
     routes = {"/": home(declared), declared: page(html, "text/html; charset=windows-1258")}
     with HostileServer(routes) as server:
         run = crawl(server, tmp_path)

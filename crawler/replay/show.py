@@ -145,7 +145,8 @@ def show(
     record_ids = {record.warc_headers.get("WARC-Record-ID")}
     if original:
         record_ids.add(original[1].warc_headers.get("WARC-Record-ID"))
-    return _text_of(out_dir, capture, record_ids - {None}, payload_record.payload)
+    content_type = _header(payload_record, "content-type")
+    return _text_of(out_dir, capture, record_ids - {None}, payload_record.payload, content_type)
 
 
 def pick_capture(captures: list[CaptureInfo], at: str | None = None) -> CaptureInfo:
@@ -279,9 +280,14 @@ def _resolve_revisit(
 
 def _location(record: _Record) -> str:
     """The archived Location header ("" if none)."""
+    return _header(record, "location")
+
+
+def _header(record: _Record, wanted: str) -> str:
+    """An archived HTTP header's value ("" if none); `wanted` in lower case."""
     for line in record.http_header_bytes.decode("latin-1").split("\r\n")[1:]:
         name, _, value = line.partition(":")
-        if name.strip().lower() == "location":
+        if name.strip().lower() == wanted:
             return value.strip()
     return ""
 
@@ -294,18 +300,24 @@ def _bare(digest: str | None) -> str:
 
 
 def _text_of(
-    out_dir: str | os.PathLike, capture: CaptureInfo, record_ids: set[str], html: bytes
+    out_dir: str | os.PathLike,
+    capture: CaptureInfo,
+    record_ids: set[str],
+    html: bytes,
+    content_type: str,
 ) -> bytes:
-    """The text file written for this capture, else the text extracted from it now."""
+    """The text file written for this capture, else the text extracted from it now (in the
+    charset its HTTP header declares)."""
     text_path = _text_file_for(out_dir, capture, record_ids)
     if text_path is not None:
         return text_path.read_bytes()
     try:
         from crawler.extract import extract, render_text
+        from crawler.extract.html import charset_of
     except ImportError:
         raise DcsError("no text file for this capture, and no extractor installed") from None
     try:
-        article = extract(html, capture.url)
+        article = extract(html, capture.url, encoding=charset_of(content_type))
     except Exception as exc:  # ExtractionError and anything a strange page provokes
         raise DcsError(
             f"no text in {capture.url} at {capture.timestamp}: {exc}".splitlines()[0]

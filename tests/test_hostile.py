@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ from crawler.site import Site
 from crawler.state import CrawlState
 
 RSS_LIMIT_MB = 300
+LATIN_1 = '<meta charset="iso-8859-1">'
 MiB = 1024**2
 TEXT = (
     "Sáng 28/11, tại Hà Nội, Bộ Chính trị đã họp và cho ý kiến về nhiều nội dung quan trọng "
@@ -264,31 +266,43 @@ def test_broken_and_bomb_gzip_bodies_are_archived_as_sent_and_reported(tmp_path)
 
 
 def test_a_page_in_the_charset_its_header_declares_is_read_in_it(tmp_path):
+    """By the crawl, `dcs extract` and `dcs replay show`: a windows-1258 page without
+    <meta charset>, and one whose <meta> says otherwise (the header wins, as in browsers)."""
     title = "Hội nghị Trung ương lần thứ mười"
-    declared = article_url(1)
     # Running text enough to read as an article whatever finds its body.
     more = [
         f"Đại hội đề ra những định hướng lớn cho giai đoạn {n}, với các mục tiêu cụ thể về phát "
         "triển kinh tế, xã hội, quốc phòng và an ninh của đất nước."
         for n in range(1, 5)
     ]
-    html = windows_1258(article(title, [TEXT, *more], head=""))
-    routes = {"/": home(declared), declared: page(html, "text/html; charset=windows-1258")}
-    with HostileServer(routes) as server:
+    body = [TEXT, *more]
+    pages = {
+        article_url(1): windows_1258(article(title, body, head="")),
+        article_url(2): windows_1258(article(title, body, head=LATIN_1)),
+    }
+    routes = {path: page(html, "text/html; charset=windows-1258") for path, html in pages.items()}
+    with HostileServer(routes | {"/": home(*pages)}) as server:
         run = crawl(server, tmp_path)
     assert run.returncode == 0, run.stderr
-    (text,) = (tmp_path / "text").rglob("*.txt")
-    lines = text.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == title and TEXT in lines
-    # The same from the WARC alone.
-    again = subprocess.run(
+    extracted = subprocess.run(
         [sys.executable, "-m", "crawler.cli", "extract", str(tmp_path / "warc"), "--out",
          str(tmp_path / "again")],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert again.returncode == 0, again.stderr
-    (text,) = (tmp_path / "again" / "text").rglob("*.txt")
-    assert text.read_text(encoding="utf-8").splitlines()[0] == title
+    assert extracted.returncode == 0, extracted.stderr
+    for out in (tmp_path, tmp_path / "again"):
+        texts = [p.read_text(encoding="utf-8") for p in (out / "text").rglob("*.txt")]
+        assert len(texts) == 2
+        assert all(text.splitlines()[:2] == [title, TEXT] for text in texts)
+    shutil.rmtree(tmp_path / "text")  # replay show then extracts the capture on the fly
+    for article_id in ("100001", "100002"):
+        shown = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "replay", "show", "--out", str(tmp_path),
+             article_id],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.splitlines()[:2] == [title, TEXT]
 
 
 # -- the Scrapy it runs on, and what is off -----------------------------------------------------

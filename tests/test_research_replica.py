@@ -63,7 +63,7 @@ def test_changes_list_every_edit_and_diff_shows_it(moved):
     edits = [c for c in listed if c["kind"] == "edited"]
     assert {c["id"] for c in edits} == {a.id for a in changes["edited"]}
     assert all("paragraph" in c["summary"] for c in edits)
-    # A replica that takes stories down as its clock moves: those are listed too.
+    # The stories the replica took down as its clock moved are listed too.
     removed = {c["id"] for c in listed if c["kind"] == "removed"}
     assert removed == {a.id for a in changes.get("removed", [])}
     story = changes["edited"][0]
@@ -110,12 +110,10 @@ def test_dcs_extract_keeps_the_search_index_in_step(moved, tmp_path):
     assert update_index(Layout.of(out)).added == 0
 
 
-# -- takedowns: the replica takes articles down once archive correctness (issue 11) lands ----
+# -- takedowns -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def taken_down(tmp_path_factory):
     site = ReplicaSite(seed=23, per_generation=8)
-    if not hasattr(site, "take_down"):
-        pytest.skip("this replica takes no article down yet (archive correctness, issue 11)")
     out = tmp_path_factory.mktemp("takedowns") / "archive"
     stories = [a for a in site.articles if not a.is_video and a.key != "531379"]
     gone, back = stories[0], stories[-1]

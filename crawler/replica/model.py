@@ -7,6 +7,7 @@ same seed gives the same site byte for byte. Nothing here renders markup.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ GEN_RANGES = {
 GEN3_START = datetime(2025, 1, 1, 6, 0, tzinfo=VN_TZ)
 # A parent category id that gen-3 links sometimes append: categoryId=1902448,1902440
 PARENT_CATEGORY_ID = 1902440
+# Tries at a headline from one sentence before adding words of a second one: a replica of
+# thousands of articles runs out of one-sentence headlines (smaller ones never get there,
+# so they stay as they were).
+ONE_SENTENCE_TRIES = 20
 SEED_ID = "531379"
 # How the site takes a story down: its URL answers 404 or 410, or redirects to the home page
 # or to the story's category list.
@@ -199,11 +204,14 @@ class Generator:
     def title(self, generation: int) -> str:
         """A headline cut from a seed sentence at a clause boundary, sometimes with a dash/colon."""
         rng = self.rng
-        while True:
+        for tries in itertools.count(1):
             sentence = rng.choice(self.sentences).replace("“", "").replace("”", "")
             clauses = sentence.split(", ")
             words = ", ".join(clauses[rng.randrange(len(clauses)) :]).split()
-            words = [w.strip(".;:…()") for w in words[: rng.randint(6, 13)]]
+            words = words[: rng.randint(6, 13)]
+            if tries > ONE_SENTENCE_TRIES:
+                words += rng.choice(self.sentences).split()[: rng.randint(2, 6)]
+            words = [w.strip(".;:…()“”") for w in words]
             words = [w for w in words if w]
             if len(words) < 5:
                 continue
@@ -329,10 +337,20 @@ class Generator:
             a.video_url = f"{MEDIA_CDN}/video/{published:%Y/%m}/{key}.mp4"
         return a
 
-    def relate(self, a: ReplicaArticle, pool: list[ReplicaArticle], count: int) -> None:
-        """Related links and "read more" to earlier stories, in varied link forms."""
+    def relate(
+        self,
+        a: ReplicaArticle,
+        pool: list[ReplicaArticle],
+        count: int,
+        earlier: list[ReplicaArticle] | None = None,
+    ) -> None:
+        """Related links and "read more" to earlier stories, in varied link forms.
+
+        ``earlier``: the stories of the pool published before ``a`` other than videos, in
+        pool order, when the caller has them at hand (else they are looked up)."""
         rng = self.rng
-        earlier = [b for b in pool if b.published < a.published and not b.is_video]
+        if earlier is None:
+            earlier = [b for b in pool if b.published < a.published and not b.is_video]
         for target in rng.sample(earlier, min(count, len(earlier))):
             a.related_links.append(RelatedLink(target.title, target.key, self.href_to(target)))
         if a.markup.readmore == "" and earlier:
@@ -440,13 +458,20 @@ def build(seed: int, per_generation: int, now: datetime = START_NOW) -> list[Rep
         articles.append(gen.article(1, when, now, VIDEO, is_video=True))
     articles.sort(key=lambda a: (a.published, a.key))
     _migrate(gen, articles)
+    earlier: list[ReplicaArticle] = []  # sorted: the stories before `a` are a prefix
+    before = iter(articles)
+    upcoming = next(before, None)
     for a in articles:
+        while upcoming is not None and upcoming.published < a.published:
+            if not upcoming.is_video:
+                earlier.append(upcoming)
+            upcoming = next(before, None)
         if a.key == SEED_ID or a.is_video:
             continue
         if gen.rng.random() < 0.3:
             a.markup.readmore = ""  # decided in relate(), once earlier stories are known
         if not a.related_links:
-            gen.relate(a, articles, gen.rng.randint(0, 3))
+            gen.relate(a, articles, gen.rng.randint(0, 3), earlier)
     return articles
 
 

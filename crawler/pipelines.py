@@ -1,40 +1,31 @@
 """Item pipeline: each archived article becomes a text file, a JSON sidecar and a WARC
 `conversion` record, and the crawl state learns that its text exists.
 
+Extraction and the text and sidecar files are the text workers' job (crawler.textpool:
+``TEXT_WORKERS`` processes, by default all cores but one; ``0`` does it here, in the
+crawl's process, with the same result). The conversion record and the state rows are
+written here, on the reactor: the WARC writer and the state store have one writer each.
+
 The article leaves the frontier in the same transaction as its text is recorded, so that a
-crawl stopped at any moment either has the text or fetches the page again."""
+crawl stopped at any moment either has the text or takes the page up again."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler.errors import ArchiveWriteError
+from crawler.errors import ArchiveWriteError, DcsError
 from crawler.extensions import report_entry
-from crawler.extract import ExtractionError, extract, render_text
-from crawler.extract.article import GENERIC
 from crawler.extract.html import PageLimits
-from crawler.extract.output import write_article
-from crawler.extract.suspect import suspect_entry
 from crawler.layout import Layout
 from crawler.state import CrawlState
+from crawler.textpool import TextPool, default_text_workers
+from crawler.textwork import ArticlePage, TextOutcome, make_text
 from crawler.warc.records import conversion_record
 
-
-@dataclass
-class ArticlePage:
-    """An archived article page on its way to becoming text (the spider's item)."""
-
-    url: str
-    canonical: str
-    fetched_at: datetime
-    html: bytes = field(repr=False)  # kept out of log lines
-    charset: str | None = None  # as the HTTP header declares it
-    warc: dict | None = None
+__all__ = ["ArticlePage", "ArticleTextPipeline", "extraction_failed"]
 
 
 def extraction_failed(stats: StatsCollector, url: str, reason: str, article: bool = True) -> None:
@@ -46,55 +37,80 @@ def extraction_failed(stats: StatsCollector, url: str, reason: str, article: boo
 
 
 class ArticleTextPipeline:
+    """Settings: TEXT_WORKERS (processes; 0: in the crawl's process), TEXT_QUEUE_SIZE (pages
+    in the pool at most; 0: four per worker), EXTRACT_MAXSIZE, EXTRACT_MAX_ELEMENTS."""
+
     def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.text_root = Layout.from_settings(crawler.settings).text_dir
+        self.text_root = Layout.from_settings(settings).text_dir
         self.state = CrawlState.for_crawler(crawler)
         self.limits = PageLimits(
-            max_bytes=crawler.settings.getint("EXTRACT_MAXSIZE"),
-            max_elements=crawler.settings.getint("EXTRACT_MAX_ELEMENTS"),
+            max_bytes=settings.getint("EXTRACT_MAXSIZE"),
+            max_elements=settings.getint("EXTRACT_MAX_ELEMENTS"),
         )
+        workers = settings.getint("TEXT_WORKERS", default_text_workers())
+        size = settings.getint("TEXT_QUEUE_SIZE", 0) or 4 * workers
+        if workers < 0 or size < 0:
+            raise DcsError("TEXT_WORKERS and TEXT_QUEUE_SIZE must be 0 or more")
+        self.pool = TextPool(workers, self.text_root, self.limits, size) if workers else None
+        self.stats.set_value("dcs/text_workers", workers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleTextPipeline:
         return cls(crawler)
 
-    def process_item(self, item: ArticlePage, spider=None) -> dict:
-        url = item.url
-        try:
-            article = extract(item.html, url, encoding=item.charset, limits=self.limits)
-        except ExtractionError as exc:
+    def open_spider(self, spider=None) -> None:
+        if self.pool is not None:
+            self.pool.start()
+
+    async def close_spider(self, spider=None) -> None:
+        if self.pool is None:
+            return
+        await maybe_deferred_to_future(self.pool.close())
+        self.stats.set_value("dcs/text_workers/lost", self.pool.lost)
+        self.stats.set_value("dcs/text_workers/retried", self.pool.retried)
+        self.stats.set_value("dcs/text_workers/in_process", self.pool.in_process)
+
+    async def process_item(self, item: ArticlePage, spider=None) -> dict:
+        if self.pool is None:
+            outcome = make_text(item, self.text_root, self.limits)
+        else:
+            outcome = await maybe_deferred_to_future(self.pool.submit(item))
+        return self.record(item, outcome)
+
+    def record(self, item: ArticlePage, outcome: TextOutcome) -> dict:
+        """What the reactor writes of an article once its text is written (or not)."""
+        if outcome.write_error:  # a full disk: crawler.failstop stops the crawl
+            raise ArchiveWriteError(outcome.write_error)
+        if outcome.failure:
             self.state.done(item.canonical)  # the page is archived; a later extractor may read it
-            extraction_failed(self.stats, url, str(exc))
-            raise DropItem(f"no text from {url}: {exc}") from exc
-        text = render_text(article)
-        try:
-            written = write_article(
-                article, self.text_root, url=url, fetched_at=item.fetched_at, warc=item.warc
-            )
-        except OSError as exc:  # a full disk: crawler.failstop stops the crawl
-            where = exc.filename or self.text_root
-            raise ArchiveWriteError(
-                f"cannot write the text of {item.canonical} in {where}: {exc.strerror or exc}"
-            ) from exc
+            extraction_failed(self.stats, item.url, outcome.failure)
+            raise DropItem(f"no text from {item.url}: {outcome.failure}")
         writer = getattr(self.crawler, "warc_writer", None)
-        if writer is not None and item.warc:
+        # Read back from the WARC files after a crash (crawler.warc.resume), the page may
+        # have its conversion record already.
+        if writer is not None and item.warc and not item.warc.get("converted"):
             # A revisit record carries no body: the text refers to the capture it repeats.
             source = item.warc.get("refers_to") or item.warc["record_id"]
-            uri = item.warc.get("target_uri", url)
-            writer.write(conversion_record(uri, text.encode("utf-8"), refers_to=source))
+            uri = item.warc.get("target_uri", item.url)
+            writer.write(conversion_record(uri, outcome.text.encode("utf-8"), refers_to=source))
         with self.state.batch():
-            self.state.record_text(item.canonical, written.sha1, str(written.text))
-            self.state.record_dates(item.canonical, article.published, article.modified)
+            self.state.record_text(item.canonical, outcome.sha1, outcome.path)
+            self.state.record_dates(item.canonical, outcome.published, outcome.modified)
             self.state.done(item.canonical)
         self.stats.inc_value("dcs/articles")
-        if article.method == GENERIC:
+        if outcome.generic:
             self.stats.inc_value("dcs/articles/generic")
-        if article.no_body:
+        if outcome.no_body:
             self.stats.inc_value("dcs/articles/no_body")
-        entry = suspect_entry(article)
-        if entry is not None:
+        if outcome.suspect is not None:
             suspects = self.stats.get_value("dcs/suspect_texts", [])
-            self.stats.set_value("dcs/suspect_texts", [*suspects, entry])
-        return {"url": url, "id": article.id, "text": str(written.text), "status": written.status}
+            self.stats.set_value("dcs/suspect_texts", [*suspects, outcome.suspect])
+        return {
+            "url": item.url,
+            "id": outcome.article_id,
+            "text": outcome.path,
+            "status": outcome.status,
+        }

@@ -3,6 +3,7 @@ live site. Override any of them with `dcs crawl -s NAME=VALUE` or `scrapy crawl 
 
 from crawler import __version__
 from crawler.extract.html import PageLimits
+from crawler.textpool import default_text_workers
 
 BOT_NAME = "dcs-archiver"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -21,6 +22,15 @@ TAG_MAX_PAGES = 1  # tag pages paginate without end over the same stories
 LIST_MAX_PAGES = 0  # hard cap on the pages of one list (0: stop when a page brings nothing new)
 INCREMENTAL_SITEMAP_CHILDREN = 2  # sitemaps read by an incremental run: the newest N months
 REVISIT_POLICY = "7d:1d,30d:7d,*:never"  # article age:recheck interval
+
+# -- Text -----------------------------------------------------------------------------------
+TEXT_WORKERS = default_text_workers()  # processes that extract and write text; 0: in-process
+TEXT_QUEUE_SIZE = 0  # articles in the text workers' queue at most (0: four per worker)
+# One item at most per response: more parallel slots per response only cost asyncio tasks.
+CONCURRENT_ITEMS = 2
+# Responses whose article waits for a text worker hold their parsed page (about 8 times the
+# body): past this many bytes of bodies, Scrapy stops fetching until the workers catch up.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 
 # -- Politeness -----------------------------------------------------------------------------
 CONTACT_URL = "https://github.com/dcs-archiver/dcs-archiver"  # who to tell if we misbehave

@@ -31,10 +31,11 @@ from crawler.errors import ArchiveWriteError
 from crawler.extensions import report_entry
 from crawler.extract.html import charset_of
 from crawler.failstop import stop_crawl
-from crawler.pipelines import ArticlePage, extraction_failed
+from crawler.pipelines import extraction_failed
 from crawler.site import Kind, Site
 from crawler.sitemaps import read_sitemap
 from crawler.state import CrawlState, Pending, RevisitPolicy, settled
+from crawler.textwork import ArticlePage
 
 VIETNAM = timezone(timedelta(hours=7))
 LIST_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")

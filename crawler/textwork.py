@@ -1,0 +1,146 @@
+"""One archived article page made into its text file and sidecar: the work a text worker
+does, the same whether it runs in a worker process (crawler.textpool) or in the crawl's own
+process (``TEXT_WORKERS=0``), so that both give the same files.
+
+Neither Scrapy nor Twisted is imported here: a worker loads only what extraction needs.
+``python -m crawler.textwork TEXT_ROOT MAX_BYTES MAX_ELEMENTS`` is the worker: it reads
+pages from stdin and writes outcomes to stdout, one length-prefixed pickle frame each,
+until stdin closes.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from crawler.extract import ExtractionError, extract, render_text
+from crawler.extract.article import GENERIC
+from crawler.extract.html import PAGE_LIMITS, PageLimits
+from crawler.extract.output import write_article
+from crawler.extract.suspect import suspect_entry
+
+FRAME = struct.Struct(">I")  # the length of the pickle that follows
+
+
+@dataclass
+class ArticlePage:
+    """An archived article page on its way to becoming text (the spider's item)."""
+
+    url: str
+    canonical: str
+    fetched_at: datetime
+    html: bytes = field(repr=False)  # kept out of log lines
+    charset: str | None = None  # as the HTTP header declares it
+    warc: dict | None = None
+
+
+@dataclass(frozen=True)
+class TextOutcome:
+    """What became of one page: its text written (``text`` set), no text in it
+    (``failure``), or a text that could not be written (``write_error``: a full disk)."""
+
+    text: str | None = None
+    path: str | None = None
+    sha1: str | None = None
+    status: str | None = None  # "new", "changed" or "unchanged" (see write_article)
+    article_id: str | None = None
+    published: datetime | None = None
+    modified: datetime | None = None
+    generic: bool = False  # read by trafilatura alone: no site rule knew the markup
+    no_body: bool = False
+    suspect: dict | None = None  # the crawl report's line when the text looks suspect
+    failure: str | None = None
+    write_error: str | None = None
+
+
+def make_text(page: ArticlePage, text_root: Path, limits: PageLimits = PAGE_LIMITS) -> TextOutcome:
+    """Extract the page and write its text file and sidecar under ``text_root``."""
+    try:
+        article = extract(page.html, page.url, encoding=page.charset, limits=limits)
+    except ExtractionError as exc:
+        return TextOutcome(failure=str(exc))
+    try:
+        written = write_article(
+            article, text_root, url=page.url, fetched_at=page.fetched_at, warc=page.warc
+        )
+    except OSError as exc:
+        where = exc.filename or text_root
+        return TextOutcome(
+            write_error=f"cannot write the text of {page.canonical} in {where}: "
+            f"{exc.strerror or exc}"
+        )
+    return TextOutcome(
+        text=render_text(article),
+        path=str(written.text),
+        sha1=written.sha1,
+        status=written.status,
+        article_id=article.id,
+        published=article.published,
+        modified=article.modified,
+        generic=article.method == GENERIC,
+        no_body=article.no_body,
+        suspect=suspect_entry(article),
+    )
+
+
+# -- the frames between the crawl and its workers ----------------------------------------------
+def frame(message: object) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return FRAME.pack(len(data)) + data
+
+
+def read_frame(source: BinaryIO) -> object | None:
+    """The next message, or None at the end of the stream."""
+    header = source.read(FRAME.size)
+    if len(header) < FRAME.size:
+        return None
+    (length,) = FRAME.unpack(header)
+    data = source.read(length)
+    if len(data) < length:
+        return None
+    return pickle.loads(data)
+
+
+def serve(text_root: Path, limits: PageLimits, source: BinaryIO, sink: BinaryIO) -> None:
+    """The worker's loop: (job id, page) in, (job id, outcome) out, until the end of input.
+
+    An unexpected exception goes back in the outcome's place, for the crawl to raise as it
+    would have raised it in its own process."""
+    while (message := read_frame(source)) is not None:
+        job, page = message
+        try:
+            outcome: object = make_text(page, text_root, limits)
+        except Exception as exc:  # a bug, not a page: the crawl logs it
+            outcome = exc
+        try:
+            data = frame((job, outcome))
+        except Exception:  # an exception that does not pickle
+            data = frame((job, RuntimeError(f"{type(outcome).__name__}: {outcome}")))
+        sink.write(data)
+        sink.flush()
+
+
+def main() -> None:
+    # Ctrl-C reaches the whole process group: the crawl finishes its work in flight and
+    # closes our input when it is done with us, which is when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Frames go to a private copy of stdout; anything printed goes to stderr, the crawl's log.
+    sink = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    text_root, max_bytes, max_elements = sys.argv[1:4]
+    limits = PageLimits(max_bytes=int(max_bytes), max_elements=int(max_elements))
+    serve(Path(text_root), limits, sys.stdin.buffer, sink)
+
+
+if __name__ == "__main__":
+    # Run as crawler.textwork, not __main__, so that outcomes unpickle in the crawl.
+    from crawler.textwork import main as worker_main
+
+    worker_main()

@@ -31,6 +31,7 @@ CONCURRENT_ITEMS = 2
 # Responses whose article waits for a text worker hold their parsed page (about 8 times the
 # body): past this many bytes of bodies, Scrapy stops fetching until the workers catch up.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+STATE_COMMIT_INTERVAL = 1.0  # seconds between commits of the state store (0: every write)
 
 # -- Politeness -----------------------------------------------------------------------------
 CONTACT_URL = "https://github.com/dcs-archiver/dcs-archiver"  # who to tell if we misbehave
@@ -83,6 +84,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.bodies.DecompressionMiddleware": 590,
     # Sees an archived article's answers as sent (404, 410, a redirect to a list): takedowns.
     "crawler.takedowns.TakedownMiddleware": 900,
+    # What a killed crawl fetched and the state lost is answered from the WARC files.
+    "crawler.warc.resume.WarcResumeMiddleware": 940,
     # Closest to the network: sees every exchange with its body still encoded as sent.
     "crawler.warc.middleware.WarcMiddleware": 950,
 }
@@ -99,6 +102,8 @@ EXTENSIONS = {
     "crawler.failstop.FailStop": 100,
     # A body over its ceiling is cut there and archived truncated.
     "crawler.bodies.BodyCeiling": 500,
+    # Commits the state store about once a second (before the report reads it at the end).
+    "crawler.statecommits.StateCommits": 200,
 }
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalRequestFingerprinter"
 PROGRESS_INTERVAL = 30.0  # seconds between progress lines

@@ -1,10 +1,13 @@
 """The crawler's memory between runs: every URL seen, its captures, texts and the frontier.
 
-One SQLite file in the output folder (``DIR/state.sqlite3``). Every write is committed at
-once (or at the end of a short ``batch()``): with WAL and ``synchronous=NORMAL`` a commit
-costs no fsync, yet survives the process being killed (SIGKILL included; only a power cut
-can lose the last commits, never corrupt the file). Scrapy's JOBDIR queues do not survive
-SIGKILL, so the frontier lives here too.
+One SQLite file in the output folder (``DIR/state.sqlite3``). Writes come in ``batch()``es,
+each all or nothing. Alone, the store commits every batch at once: with WAL and
+``synchronous=NORMAL`` a commit costs no fsync, yet survives the process being killed
+(SIGKILL included; only a power cut can lose the last commits, never corrupt the file). A
+crawl groups its batches (``group_commits()``, then ``commit()`` about once a second, see
+crawler.statecommits): a batch is then a savepoint, and a SIGKILL loses the batches since
+the last commit, which the next crawl recovers from the WARC files (crawler.warc.resume).
+Scrapy's JOBDIR queues do not survive SIGKILL, so the frontier lives here too.
 
 Times are stored as POSIX seconds (REAL) and handed out as aware UTC datetimes.
 """
@@ -218,6 +221,22 @@ class Pointers:
 
 
 @dataclass(frozen=True)
+class Unsettled:
+    """A pending URL whose last fetch is in the WARC files (``fetched_while_pending``):
+    where that fetch's record lies, and the full response it repeats if it is a revisit."""
+
+    url: str
+    status: int
+    revisit: bool
+    filename: str
+    offset: int
+    length: int
+    ref_filename: str | None
+    ref_offset: int | None
+    ref_length: int | None
+
+
+@dataclass(frozen=True)
 class RevisitPolicy:
     """How often to refetch an article, by its age.
 
@@ -352,6 +371,8 @@ class CrawlState:
         self._db: sqlite3.Connection | None = connection
         # Scrapy may call from its thread pool; one connection, one writer at a time.
         self._lock = threading.RLock()
+        self._depth = 0  # batches open, the outermost one included
+        self.grouped = False  # batches left uncommitted until commit() (group_commits)
 
     # -- opening and closing ----------------------------------------------------------
     @classmethod
@@ -438,8 +459,15 @@ class CrawlState:
         return state
 
     def close(self) -> None:
+        """Commit what is left (see ``commit()``, which may raise StateWriteError) and close."""
         with self._lock:
             if self._db is not None:
+                try:
+                    self.commit()
+                except StateWriteError:
+                    self._db.close()
+                    self._db = None
+                    raise
                 try:
                     # Fold the WAL back into the main file so it is one self-contained file.
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -467,25 +495,77 @@ class CrawlState:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group writes into one transaction (bulk enqueues): one commit at the end.
+        """Group writes into one transaction (bulk enqueues): all of them or none.
 
-        Nests: an inner batch joins the outer one, which alone commits or rolls back.
+        Nests: an inner batch joins the outer one, which alone commits or rolls back. With
+        group commits on, the outermost batch is a savepoint of the open group instead, and
+        ``commit()`` commits the group.
         """
         with self._lock:
-            if self.db.in_transaction:
-                yield
-                return
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
+            if self._depth:
+                self._depth += 1
                 try:
                     yield
-                    self.db.execute("COMMIT")
-                except BaseException:
-                    # SQLite may have rolled back already (a full disk does that).
-                    if self.db.in_transaction:
-                        self.db.execute("ROLLBACK")
-                    raise
+                finally:
+                    self._depth -= 1
+                return
+            try:
+                if self.grouped:
+                    with self._savepoint():
+                        yield
+                else:
+                    with self._transaction():
+                        yield
             except sqlite3.OperationalError as exc:  # a full disk, an I/O error, read-only
+                raise StateWriteError(f"cannot write the state store {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            # SQLite may have rolled back already (a full disk does that).
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        finally:
+            self._depth = 0
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("SAVEPOINT batch")
+        self._depth = 1
+        try:
+            yield
+            self.db.execute("RELEASE batch")
+        except BaseException:
+            if self.db.in_transaction:  # else SQLite rolled the whole group back (a full disk)
+                self.db.execute("ROLLBACK TO batch")
+                self.db.execute("RELEASE batch")
+            raise
+        finally:
+            self._depth = 0
+
+    def group_commits(self) -> None:
+        """From now on, batches stay uncommitted until ``commit()``: one commit for many
+        batches. A process killed in between loses the batches since the last commit."""
+        self.grouped = True
+
+    def commit(self) -> None:
+        """Commit the batches written since the last commit (when grouped; else a no-op)."""
+        with self._lock:
+            if self._db is None or self._depth or not self._db.in_transaction:
+                return
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise StateWriteError(f"cannot write the state store {self.path}: {exc}") from exc
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
@@ -936,6 +1016,31 @@ class CrawlState:
             last = (rows[-1][0], rows[-1][1])
             if left is not None:
                 left -= len(rows)
+
+    def last_fetch_offsets(self) -> dict[str, int]:
+        """By WARC file, the offset of the last fetch record the state knows in it: what the
+        WARC files hold beyond these, a killed crawl wrote without committing it here."""
+        with self._lock:
+            return dict(
+                self.db.execute(
+                    "SELECT fetch_filename, max(fetch_offset) FROM urls"
+                    " WHERE fetch_filename IS NOT NULL GROUP BY fetch_filename"
+                )
+            )
+
+    def fetched_while_pending(self) -> Iterator[Unsettled]:
+        """Frontier entries fetched since they were entered, with a settled answer: a crawl
+        stopped before that answer's outcome (its links, its text) was committed."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT u.url, u.status, u.revisit, u.fetch_filename, u.fetch_offset,"
+                " u.fetch_length, u.ref_filename, u.ref_offset, u.ref_length"
+                " FROM frontier f JOIN urls u ON u.url = f.url"
+                " WHERE u.fetched_at >= f.enqueued_at AND u.fetch_filename IS NOT NULL"
+            ).fetchall()
+        for url, status, revisit, *where in rows:
+            if settled(status):
+                yield Unsettled(url, status, bool(revisit), *where)
 
     def is_pending(self, url: str) -> bool:
         return self._one("SELECT 1 FROM frontier WHERE url = ?", (url,)) is not None

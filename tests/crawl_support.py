@@ -18,7 +18,7 @@ from lxml import html as lxml_html
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.site import LIVE_BASE_URL, Kind, Site
-from crawler.state import CrawlState
+from crawler.state import CrawlState, settled
 
 # A local replica answers at once: politeness off, quick retries.
 LOCAL = [
@@ -51,12 +51,12 @@ def crawl(
 
 
 def crawl_until(
-    server, out: Path, texts: int, stdout=subprocess.DEVNULL, **popen
+    server, out: Path, texts: int, *args: str, stdout=subprocess.DEVNULL, **popen
 ) -> subprocess.Popen:
     """A slowed-down crawl in the background, returned once it has written `texts` files."""
     command = [sys.executable, "-m", "crawler.cli", "crawl", "--out", str(out)]
     command += ["--base-url", server.base_url, *LOCAL]
-    command += ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.01"]
+    command += ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.01", *args]
     process = subprocess.Popen(
         command, stdout=stdout, stderr=subprocess.DEVNULL, text=True, **popen
     )
@@ -158,6 +158,16 @@ def missing_requisites(warc_dir: Path) -> set[str]:
                     if link and not link.startswith("data:") and site.owns(url):
                         needed.add(site.canonical(url))
     return needed - captured
+
+
+def settled_in_warcs(warc_dir: Path) -> set[str]:
+    """Canonical URLs the WARC files hold a settled answer for (a 2xx, 3xx, 404 or 410)."""
+    canonical = Site().canonical
+    return {
+        canonical(r.uri)
+        for r in records(warc_dir)
+        if r.type in ("response", "revisit") and settled(r.status)
+    }
 
 
 def pending(out: Path) -> int:

@@ -6,17 +6,23 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from collections import Counter
 
 from crawl_support import (
     archived_articles,
+    assert_complete,
     assert_next_run_completes,
     crawl,
     crawl_until,
     pending,
+    records,
+    settled_in_warcs,
     warcs_are_valid,
 )
 
 from crawler.replica import ReplicaServer, ReplicaSite
+from crawler.site import LIVE_BASE_URL, Site
+from crawler.warc.writer import recover
 
 
 def test_a_crawl_stopped_with_sigterm_is_completed_by_the_next_run(tmp_path):
@@ -58,3 +64,32 @@ def test_old_urls_of_archived_articles_cost_their_redirect_only(tmp_path):
         crawl(server.base_url, out, "--max-articles", "15")
         assert_next_run_completes(site, server, out)
         assert [e for e in server.log if e.status == 301], "the second run met old URLs"
+
+
+def test_what_a_killed_crawl_did_not_commit_is_read_back_from_its_warc_files(tmp_path):
+    """Commits ten minutes apart: a SIGKILL loses every state write after the first answer.
+    The next run fetches nothing the WARC files hold an answer for, and every article still
+    gets one text file, one sidecar and one conversion record."""
+    site = ReplicaSite(seed=9, per_generation=30)
+    out = tmp_path / "archive"
+    with ReplicaServer(site) as server:
+        victim = crawl_until(server, out, 25, "-s", "STATE_COMMIT_INTERVAL=600")
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+    recover(out / "warc")  # as the next run would: the killed run's file gets its name
+    archived = settled_in_warcs(out / "warc") - {LIVE_BASE_URL + "/robots.txt"}
+    assert len(archived) > 50 and len(archived_articles(out)) < 5, "the state lost them"
+    with ReplicaServer(site) as server:
+        result = crawl(server.base_url, out)
+        canonical = Site().canonical
+        fetched_again = [
+            e.path for e in server.log if canonical(LIVE_BASE_URL + e.path) in archived
+        ]
+    assert fetched_again == []
+    assert "Crawl finished" in result.stdout
+    assert_complete(site, out)
+    articles = {a.url for a in site.articles}
+    conversions = Counter(canonical(r.uri) for r in records(out / "warc") if r.type == "conversion")
+    assert set(conversions) == articles and set(conversions.values()) == {1}
+    texts = list((out / "text").rglob("*.txt"))
+    assert len(texts) == len(list((out / "text").rglob("*.json"))) == len(articles)

@@ -122,12 +122,19 @@ class DangcongsanSpider(scrapy.Spider):
 
     def resume(self, entry: Pending) -> scrapy.Request | None:
         """The request for a frontier entry an earlier run left, decided again as if found
-        now (an article archived since is not fetched); a list page keeps its number."""
+        now (an article archived since is not fetched); a list page keeps its number. A
+        requisite is always wanted: it entered the frontier only when it was (a run stopped
+        after fetching it gets it back from the WARC files, crawler.warc.resume)."""
         url = self.site.fetch_url(entry.url)
         if url is None:
             return None
         if entry.kind == Kind.ASSET.value:
-            return self.asset_request(url, linked=entry.url)
+            archive_url = self.site.archive_url(url, entry.url)
+            canonical = self.site.canonical(archive_url)
+            if canonical in self.seen:
+                return None
+            self.seen.add(canonical)
+            return self.fetch(url, Kind.ASSET, canonical, archive_url=archive_url)
         if entry.kind in (Kind.LIST.value, Kind.TAG.value):
             return self.list_request(url, page=list_page(url))
         return self.request(url)

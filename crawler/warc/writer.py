@@ -32,6 +32,7 @@ from crawler.warc.gzip_members import Damage, GzipMember, walk
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]+$")
+_STAMP_SERIAL = re.compile(r"-(\d{17})-(\d{5,})-")
 
 
 class WarcWriteError(ArchiveWriteError):
@@ -258,6 +259,13 @@ def _next_serial(directory: Path, prefix: str) -> int:
     pattern = re.compile(rf"^{re.escape(prefix)}-\d{{17}}-(\d{{5,}})-")
     serials = [int(m.group(1)) for p in directory.iterdir() if (m := pattern.match(p.name))]
     return max(serials) + 1 if serials else 0
+
+
+def warc_order(name: str) -> tuple[str, int, str]:
+    """Sorts WARC file names as this writer made them, oldest first, whatever their prefix:
+    by the time in the name, then the serial."""
+    match = _STAMP_SERIAL.search(name)
+    return (match.group(1), int(match.group(2)), name) if match else ("", 0, name)
 
 
 def _fsync_directory(directory: Path) -> None:

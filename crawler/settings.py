@@ -106,6 +106,9 @@ EXTENSIONS = {
     "crawler.statecommits.StateCommits": 200,
 }
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalRequestFingerprinter"
+# The spider decides about each canonical URL once (crawler.state.decide, on disk): Scrapy's
+# duplicate filter would keep a second set of every URL, in memory, and hash each request.
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 PROGRESS_INTERVAL = 30.0  # seconds between progress lines
 
 WARC_PREFIX = "dcs"

@@ -373,6 +373,7 @@ class CrawlState:
         self._lock = threading.RLock()
         self._depth = 0  # batches open, the outermost one included
         self.grouped = False  # batches left uncommitted until commit() (group_commits)
+        self._decisions_ready = False  # the temporary table of decide() exists
 
     # -- opening and closing ----------------------------------------------------------
     @classmethod
@@ -1116,6 +1117,36 @@ class CrawlState:
                     "UPDATE urls SET ref_offset = ?, fetch_offset = ? WHERE url = ?",
                     (ref_offset, fetch_offset, url),
                 )
+
+    # -- this crawl's decisions ------------------------------------------------------------
+    def decide(self, url: str) -> bool:
+        """Note that this crawl decided what to do about ``url`` (fetch it, or not): True the
+        first time, False if it had already. Kept in a temporary table of this connection,
+        gone when the store is closed: memory stays flat however many URLs a crawl meets."""
+        with self._lock:
+            self._decisions()
+            return (
+                self.db.execute(
+                    "INSERT OR IGNORE INTO temp.decided (url) VALUES (?)", (url,)
+                ).rowcount
+                == 1
+            )
+
+    def decided(self, url: str) -> bool:
+        """Whether this crawl already decided about ``url`` (see ``decide``)."""
+        with self._lock:
+            self._decisions()
+            return (
+                self.db.execute("SELECT 1 FROM temp.decided WHERE url = ?", (url,)).fetchone()
+                is not None
+            )
+
+    def _decisions(self) -> None:
+        if not self._decisions_ready:
+            self.db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS decided (url TEXT PRIMARY KEY) WITHOUT ROWID"
+            )
+            self._decisions_ready = True
 
     # -- statistics -------------------------------------------------------------------
     def stats(self, since: datetime | None = None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ missing; a fetch that failed past its retries stays in the frontier for the next
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -50,6 +51,33 @@ PRIORITY = {Kind.ASSET: 30, Kind.ARTICLE: 20, Kind.FEED: 10, Kind.SITEMAP: 10}
 # Pages crawled for their links (articles, lists and assets have requests of their own).
 PAGE_KINDS = frozenset({Kind.HOME, Kind.OTHER, Kind.FEED, Kind.SITEMAP})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# What an article page needs to look as it did: images (lazy ones too), styles, scripts.
+REQUISITES = (
+    "//img/@src | //img/@data-src | //img/@data-original | //source/@srcset"
+    " | //link[contains(@rel, 'stylesheet') or contains(@rel, 'icon')]/@href | //script/@src"
+)
+LINKS_MET = 8192  # links remembered as met (see RecentLinks)
+
+
+class RecentLinks:
+    """The links a crawl met most recently, at most ``size`` of them: a link met again is
+    skipped, since what it leads to was decided the first time (the decisions themselves
+    live in the state store, crawler.state.decide). Pages share their menus, style sheets
+    and scripts, which stay among the recent ones."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.links: OrderedDict[str, None] = OrderedDict()
+
+    def met(self, link: str) -> bool:
+        """Whether the link was met lately; it is remembered as met from now on."""
+        if link in self.links:
+            self.links.move_to_end(link)
+            return True
+        self.links[link] = None
+        if len(self.links) > self.size:
+            self.links.popitem(last=False)
+        return False
 
 
 class DangcongsanSpider(scrapy.Spider):
@@ -79,10 +107,11 @@ class DangcongsanSpider(scrapy.Spider):
             name: settings.getint(name) for name in ("SITEMAP_MAXSIZE", "SITEMAP_MAX_ENTRIES")
         }
         spider.requisite_maxsize = settings.getint("REQUISITE_MAXSIZE")
-        # Canonical URLs settled in this crawl: requested, or found not worth fetching. Every
-        # page links the same menus, style sheets and scripts: settled here, they cost neither
-        # a question to the state nor a request for Scrapy's duplicate filter.
-        spider.seen: set[str] = set()
+        # Links met in this crawl (absolute URLs), the most recent ones: every page links the
+        # same menus, style sheets and scripts, and what one leads to was decided the first
+        # time (the canonical URLs decided live in the state store, crawler.state.decide).
+        spider.links_met = RecentLinks(LINKS_MET)
+        spider.requisites_met = RecentLinks(LINKS_MET)
         spider.articles_requested = 0
         # When this crawl began (our clock): what it saw since is this crawl's view of the site.
         spider.started_at = datetime.now(UTC)
@@ -129,12 +158,7 @@ class DangcongsanSpider(scrapy.Spider):
         if url is None:
             return None
         if entry.kind == Kind.ASSET.value:
-            archive_url = self.site.archive_url(url, entry.url)
-            canonical = self.site.canonical(archive_url)
-            if canonical in self.seen:
-                return None
-            self.seen.add(canonical)
-            return self.fetch(url, Kind.ASSET, canonical, archive_url=archive_url)
+            return self.asset_request(url, linked=entry.url, pending=True)
         if entry.kind in (Kind.LIST.value, Kind.TAG.value):
             return self.list_request(url, page=list_page(url))
         return self.request(url)
@@ -153,9 +177,8 @@ class DangcongsanSpider(scrapy.Spider):
         if kind not in PAGE_KINDS:  # assets come only as requisites; search and offsite never
             return None
         canonical = self.site.canonical(fetch_url)
-        if canonical in self.seen:
+        if not self.state.decide(canonical):
             return None
-        self.seen.add(canonical)
         return self.fetch(fetch_url, kind, canonical, headers=self.revalidation(canonical))
 
     def fetch(
@@ -193,11 +216,11 @@ class DangcongsanSpider(scrapy.Spider):
         when it was found removed, or to ``recheck`` it (it left the month or list it was in).
         """
         canonical = self.site.canonical(url)
-        if canonical in self.seen:
+        if self.state.decided(canonical):
             return None
         headers = {}
         if self.incremental and self.state.is_archived(canonical):
-            # Not marked seen: a later link (a sitemap entry with another lastmod) may make it due.
+            # Not decided: a later link (a sitemap entry with another lastmod) may make it due.
             due = (
                 recheck
                 or self.state.is_removed(canonical)
@@ -207,7 +230,7 @@ class DangcongsanSpider(scrapy.Spider):
                 self.state.done(canonical)  # left pending by a run stopped after its text
                 return None
             headers = self.state.conditional_headers(canonical)
-        self.seen.add(canonical)
+        self.state.decide(canonical)
         if self.max_articles and self.articles_requested >= self.max_articles:
             # Found, not fetched: the next run fetches it.
             self.state.enqueue(canonical, url, Kind.ARTICLE, PRIORITY[Kind.ARTICLE])
@@ -226,23 +249,28 @@ class DangcongsanSpider(scrapy.Spider):
             query.append(("page", str(page)))
         page_url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
         canonical = self.site.canonical(page_url)
-        if canonical in self.seen:
+        if not self.state.decide(canonical):
             return None
-        self.seen.add(canonical)
         return self.fetch(
             page_url, kind, canonical, headers=self.revalidation(canonical), page=page
         )
 
-    def asset_request(self, url: str, linked: str) -> scrapy.Request | None:
+    def asset_request(
+        self, url: str, linked: str, *, pending: bool = False
+    ) -> scrapy.Request | None:
         """A page requisite. From a mirror it is archived under the URL it stands for, as
-        linked (an image under its CDN's name); once archived it is never fetched again."""
+        linked (an image under its CDN's name); once archived it is never fetched again,
+        unless it is still ``pending`` in the frontier (see resume)."""
         archive_url = self.site.archive_url(url, linked)
         canonical = self.site.canonical(archive_url)
-        if canonical in self.seen:
+        if not self.state.decide(canonical):
             return None
-        self.seen.add(canonical)
-        if self.incremental and not self.state.due_for_revisit(
-            canonical, datetime.now(VIETNAM), self.revisit_policy
+        if (
+            not pending
+            and self.incremental
+            and not self.state.due_for_revisit(
+                canonical, datetime.now(VIETNAM), self.revisit_policy
+            )
         ):
             self.state.done(canonical)  # left pending by a run stopped after fetching it
             return None
@@ -256,18 +284,12 @@ class DangcongsanSpider(scrapy.Spider):
 
     def requisite_requests(self, response: Response) -> Iterator[scrapy.Request]:
         """Images (lazy ones by data-src), style sheets and scripts of an article page."""
-        links = self.page_links(
-            response,
-            "//img/@src | //img/@data-src | //img/@data-original | //source/@srcset"
-            " | //link[contains(@rel, 'stylesheet') or contains(@rel, 'icon')]/@href"
-            " | //script/@src",
-        )
-        yield from self.asset_requests(response, links)
+        yield from self.asset_requests(response, self.page_links(response, REQUISITES))
 
     def page_links(self, response: Response, xpath: str) -> list[str]:
         """What the XPath finds in the page, the first LINKS_MAX_PER_PAGE of it: a page with
         a hundred thousand links must not become a hundred thousand requests."""
-        links = response.xpath(xpath).getall()
+        links = attributes(response, xpath)
         if self.links_max and len(links) > self.links_max:
             what = f"{len(links)} links, the first {self.links_max} followed"
             self.ceiling_hit(response, "LINKS_MAX_PER_PAGE", self.links_max, what)
@@ -309,6 +331,8 @@ class DangcongsanSpider(scrapy.Spider):
             if not link or link.startswith("data:"):
                 continue
             linked = linked_from(response, link)
+            if self.requisites_met.met(linked):
+                continue
             url = self.site.fetch_url(linked)
             request = None if url is None else self.asset_request(url, linked)
             if request is not None:
@@ -318,7 +342,10 @@ class DangcongsanSpider(scrapy.Spider):
         for href in self.page_links(response, "//a/@href"):
             href = href.strip()
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "#")):
-                request = self.request(response.urljoin(href))
+                url = response.urljoin(href)
+                if self.links_met.met(url):
+                    continue
+                request = self.request(url)
                 if request is not None:
                     yield request
 
@@ -594,6 +621,12 @@ def linked_from(response: Response, link: str) -> str:
     """A link of a response made absolute, relative to where the response stands for (a
     style sheet of the CDN names its images on the CDN), not to the mirror it came from."""
     return urljoin(response.meta.get("archive_url") or response.url, link)
+
+
+def attributes(response: Response, xpath: str) -> list[str]:
+    """Attribute values of an HTML response, as plain strings (parsel would wrap each in a
+    Selector of its own, a cost paid for every link of every page)."""
+    return response.selector.root.xpath(xpath, smart_strings=False)
 
 
 def list_page(url: str) -> int:

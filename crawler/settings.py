@@ -89,6 +89,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Closest to the network: sees every exchange with its body still encoded as sent.
     "crawler.warc.middleware.WarcMiddleware": 950,
 }
+SPIDER_MIDDLEWARES = {
+    # No depth limit here (lists are paged while they bring new articles): no need to count.
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticleTextPipeline": 300,
     # The search index (dcs search) learns each text once it is written.

@@ -117,6 +117,16 @@ class CrawlReport:
             "extraction_failures": stats.get("dcs/extraction_failures", []),
             # texts read without error that look wrong: the site's markup may have drifted
             "suspect_texts": SuspectTexts(stats.get("dcs/suspect_texts", [])).as_dict(),
+            # Extraction ran on these processes; a worker that died was replaced and the
+            # page it was writing tried again (a page two workers died on is a failure).
+            "text_workers": {
+                "workers": stats.get("dcs/text_workers", 0),
+                "lost": stats.get("dcs/text_workers/lost", 0),
+                "retried": stats.get("dcs/text_workers/retried", []),
+                # The workers could not start: the crawl's own process wrote the text.
+                "in_process": stats.get("dcs/text_workers/in_process", False),
+            },
+            "resumed_from_warc": stats.get("dcs/resumed_from_warc", 0),
             "revisits": stats.get("warc/revisit", 0),
             "bytes": stats.get("downloader/response_bytes", 0),
             "retries": stats.get("retry/count", 0),
@@ -184,12 +194,14 @@ class CrawlReport:
 
 def summary(report: dict, where: str) -> str:
     errors = ", ".join(f"{kind} {count}" for kind, count in report["errors"].items()) or "none"
+    lost = report["text_workers"]["lost"]
     suspect = SuspectTexts(report["suspect_texts"]["articles"]).summary()
-    refused = [
+    notes = [
         f"{len(report['ceilings'])} ceilings hit" if report["ceilings"] else "",
         f"{report['robots_forbidden']} requests refused by robots.txt"
         if report["robots_forbidden"]
         else "",
+        f"{lost} text worker(s) died and were replaced" if lost else "",
     ]
     return (
         f"Crawl {report['finish_reason']} in {report['duration_seconds']:.1f}s: "
@@ -199,6 +211,6 @@ def summary(report: dict, where: str) -> str:
         f"{report['bytes'] / 1e6:.1f} MB ({report['dedup_saved_bytes'] / 1e6:.1f} MB saved by "
         f"deduplication); {len(report[REMOVED])} taken down, {len(report[RESTORED])} restored; "
         f"errors: {errors}"
-        + "".join(f"; {part}" for part in refused if part)
+        + "".join(f"; {part}" for part in notes if part)
         + f".\nText: {suspect}.\nReport: {where}"
     )

@@ -41,7 +41,7 @@ from crawler.textwork import FRAME, ArticlePage, TextOutcome, frame, make_text
 logger = logging.getLogger(__name__)
 
 DEPTH = 2  # pages sent to a worker ahead of its answer: it never waits for the reactor
-FAILED_STARTS = 3  # deaths in a row without an answer: the workers cannot run here
+FAILED_STARTS = 3  # workers in a row that exit before answering: they cannot run here
 CLOSE_TIMEOUT = 60.0  # seconds a worker gets to finish its pages once told to stop
 
 
@@ -128,7 +128,7 @@ class TextPool:
         self.numbers = itertools.count(1)
         self.ids = itertools.count()
         self.closing = False
-        self.deaths_in_a_row = 0
+        self.failed_starts = 0  # workers in a row that exited before their first answer
         self.in_process = False  # the workers could not start: pages are written here
         self.lost = 0  # workers that died
         self.retried: list[str] = []  # pages a worker died on, tried again
@@ -189,7 +189,7 @@ class TextPool:
 
     # -- what the workers say -----------------------------------------------------------------
     def answered(self, worker: TextWorker, job: Job, message: bytes) -> None:
-        self.deaths_in_a_row = 0
+        self.failed_starts = 0
         try:
             job_id, outcome = pickle.loads(message)
             assert job_id == job.id, f"answer to job {job_id} for job {job.id}"
@@ -205,41 +205,46 @@ class TextPool:
     def ended(self, worker: TextWorker, reason: Failure) -> None:
         self.workers.remove(worker)
         if self.closing and not worker.jobs:
-            return
-        self.lost += 1
+            return  # told to stop, and done
         why = _death(reason)
-        if worker.answers == 0:
-            self.deaths_in_a_row += 1
         jobs = list(worker.jobs)
-        if jobs:
-            current = jobs[0]
-            current.attempts += 1
-            if current.attempts > 1:
-                logger.error("text worker %d %s on %s again: giving it up",
-                             worker.number, why, current.page.url)  # fmt: skip
-                self.given_up.append(current.page.url)
-                reason_text = f"two text workers {why} on this page"
-                current.done.callback(TextOutcome(failure=reason_text))
-                jobs = jobs[1:]
+        if worker.answers or getattr(reason.value, "signal", None):
+            self.lost += 1
+            self.failed_starts = 0
+            if jobs:
+                jobs = self.charge(worker, jobs, why)
             else:
-                logger.error("text worker %d %s on %s: trying it again on a new worker",
-                             worker.number, why, current.page.url)  # fmt: skip
-                self.retried.append(current.page.url)
+                logger.error("text worker %d %s", worker.number, why)
         else:
-            logger.error("text worker %d %s", worker.number, why)
+            # Exited on its own before its first answer: it could not start (an import
+            # error, a broken install), whatever page it was given.
+            self.failed_starts += 1
+            logger.error("text worker %d %s before its first answer", worker.number, why)
         self.waiting.extendleft(reversed(jobs))  # first in line, in their order
-        if self.deaths_in_a_row >= FAILED_STARTS and not self.in_process:
-            logger.error(
-                "text workers keep dying before their first answer (%s): writing text in "
-                "the crawl's own process from now on",
-                why,
-            )
-            self.in_process = True
-        elif self.closing:
+        if self.closing or self.in_process:
             self.in_process = True  # no new worker for the last pages
-        elif not self.in_process:
+        elif self.failed_starts >= FAILED_STARTS:
+            logger.error("text workers cannot start: writing text in the crawl's process")
+            self.in_process = True
+        else:
             self.spawn()
         self.dispatch()
+
+    def charge(self, worker: TextWorker, jobs: list[Job], why: str) -> list[Job]:
+        """The page a worker died on is tried once more, then given up; the pages queued
+        behind it are sent again as they were. Returns the pages to send again."""
+        current = jobs[0]
+        current.attempts += 1
+        if current.attempts == 1:
+            logger.error("text worker %d %s on %s: trying it again on a new worker",
+                         worker.number, why, current.page.url)  # fmt: skip
+            self.retried.append(current.page.url)
+            return jobs
+        logger.error("text worker %d %s on %s again: giving it up",
+                     worker.number, why, current.page.url)  # fmt: skip
+        self.given_up.append(current.page.url)
+        current.done.callback(TextOutcome(failure=f"the text worker {why} twice on this page"))
+        return jobs[1:]
 
     def kill(self, worker: TextWorker) -> None:
         if worker in self.workers:

@@ -72,7 +72,7 @@ class Record:
     uri: str
     path: str  # path with query, as requested
     status: int | None
-    payload_sha1: str | None  # of the payload as stored (content-encoding kept)
+    payload_sha1: str | None  # of the payload as stored (content-encoding kept), or the text
     headers: dict[str, str]
     warc_headers: dict[str, str]
     filename: str
@@ -88,7 +88,7 @@ def records(warc_dir: Path) -> Iterator[Record]:
                 if record.http_headers is not None and record.rec_type in ("response", "revisit"):
                     status = int(record.http_headers.get_statuscode())
                     headers = {k.lower(): v for k, v in record.http_headers.headers}
-                if record.rec_type == "response":
+                if record.rec_type in ("response", "conversion"):
                     payload = hashlib.sha1(record.raw_stream.read()).hexdigest()
                 yield Record(
                     type=record.rec_type,

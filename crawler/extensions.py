@@ -20,6 +20,7 @@ from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
 from crawler.extract.suspect import SuspectTexts
+from crawler.failstop import REASON as WRITE_REASON
 from crawler.failstop import WRITE_ERROR
 from crawler.files import atomic_write
 from crawler.layout import Layout
@@ -167,6 +168,9 @@ class CrawlReport:
     def spider_closed(self, spider, reason: str) -> None:
         if self.progress is not None and self.progress.running:
             self.progress.stop()
+        if self.crawler.stats.get_value(WRITE_ERROR) is not None:
+            # Also when it came as the crawl was ending anyway (the last state commit).
+            reason = WRITE_REASON
         self.report = self.build_report(reason)
         try:
             self.write(self.report)

@@ -207,7 +207,7 @@ class WarcResumeMiddleware:
             exchange = exchanges.popleft()
             if not exchanges:
                 del self.tail[canonical]
-            self.state.record_capture(canonical, exchange.capture())
+            self.record(canonical, exchange)
         else:
             entry = self.unsettled.pop(canonical, None)
             if entry is None:
@@ -274,15 +274,29 @@ class WarcResumeMiddleware:
         )
 
     def original(self, revisit: Stored) -> Stored | None:
-        """The full response an identical-payload revisit repeats: in the tail, or where
-        the state says the URL's last full response lies."""
+        """The full response an identical-payload revisit repeats: in the tail, or where the
+        state says the URL's last full response lies, or any URL's with that payload
+        (deduplication by content)."""
         found = self.by_id.get(revisit.refers_to or "")
         if found is not None:
             return found
-        capture = self.state.last_capture(self.site.canonical(revisit.target_uri))
-        if capture is None or capture.record_id != revisit.refers_to or not capture.filename:
-            return None
-        return self.read(capture.filename, capture.offset, capture.length)
+        candidates = [self.state.last_capture(self.site.canonical(revisit.target_uri))]
+        if revisit.payload_digest:
+            candidates.append(self.state.capture_by_digest(revisit.payload_digest))
+        for capture in candidates:
+            if capture is not None and capture.record_id == revisit.refers_to and capture.filename:
+                return self.read(capture.filename, capture.offset, capture.length)
+        return None
+
+    def record(self, canonical: str, exchange: Stored) -> None:
+        """Tell the state of a tail exchange, as the WarcMiddleware did not get to: a
+        revisit of another URL's capture makes that capture the URL's reference."""
+        original = None
+        if exchange.repeats_payload:
+            found = self.original(exchange)
+            if found is not None and found.target_uri != exchange.target_uri:
+                original = found.capture()
+        self.state.record_capture(canonical, exchange.capture(), original=original)
 
     # -- the end ----------------------------------------------------------------------------
     def spider_closed(self, spider: Any = None, reason: str = "") -> None:
@@ -293,5 +307,5 @@ class WarcResumeMiddleware:
                 for exchange in exchanges:
                     last = self.state.last_capture(canonical)
                     if last is None or last.fetched_at < exchange.capture().fetched_at:
-                        self.state.record_capture(canonical, exchange.capture())
+                        self.record(canonical, exchange)
         self.tail.clear()

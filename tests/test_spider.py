@@ -214,3 +214,46 @@ def test_a_fetch_that_failed_stays_in_the_frontier_for_the_next_run(tmp_path, st
         failure.request = article
         crawler.fetch_failed(failure)  # the network failed; robots.txt forbids it
         assert crawler.state.is_pending(LIVE + NEW) is still_pending
+
+
+def test_a_link_key_stands_for_one_target_whatever_the_page():
+    from urllib.parse import urljoin
+
+    from crawler.spiders.dangcongsan import link_key
+
+    bases = ["http://h/a/b?x=1", "http://h?x", "https://h:8080", "http://h/a/", "http://cdn/c/d"]
+    links = [
+        "http://x/y",
+        "/p/../q",
+        "/p?x#f",
+        "q",
+        "../r",
+        "//cdn/x",
+        "?z",
+        "#f",
+        "/a",
+        "http://h/a",
+    ]
+    targets: dict[str, str] = {}
+    for base in bases:
+        for link in links:
+            key = link_key(base, link)
+            assert targets.setdefault(key, urljoin(base, link)) == urljoin(base, link), key
+
+
+def test_the_links_met_are_the_most_recent_ones_only():
+    from crawler.spiders.dangcongsan import RecentLinks
+
+    recent = RecentLinks(2)
+    assert [recent.met(link) for link in ("a", "b", "a", "c", "b", "a")] == [
+        False, False, True, False, False, False,
+    ]  # fmt: skip
+
+
+def test_what_a_crawl_decided_is_kept_in_the_state_store_for_that_crawl_only(tmp_path):
+    with CrawlState.open(tmp_path) as state:
+        assert state.decide("https://dangcongsan.vn/a") is True
+        assert state.decide("https://dangcongsan.vn/a") is False
+        assert state.decided("https://dangcongsan.vn/a")
+    with CrawlState.open(tmp_path) as state:  # the next crawl decides afresh
+        assert not state.decided("https://dangcongsan.vn/a")

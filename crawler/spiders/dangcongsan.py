@@ -24,6 +24,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.response import get_base_url
 from twisted.python.failure import Failure
 
 from crawler.bodies import unreadable
@@ -42,6 +43,7 @@ VIETNAM = timezone(timedelta(hours=7))
 LIST_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
 MONTH_IN_URL = re.compile(r"(\d{4})-(\d{2})")
+ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")  # scheme://host:port of a URL
 
 # Where discovery starts; the category lists are found in the home page's menu.
 START_PATHS = ("/", "/sitemap.xml", "/rss")
@@ -326,26 +328,27 @@ class DangcongsanSpider(scrapy.Spider):
         extraction_failed(self.crawler.stats, response.url, reason, article=article)
 
     def asset_requests(self, response: Response, links: list[str]) -> Iterator[scrapy.Request]:
+        base = response.meta.get("archive_url") or response.url  # see linked_from
         for link in links:
             link = link.strip().split(" ")[0]
             if not link or link.startswith("data:"):
                 continue
-            linked = linked_from(response, link)
-            if self.requisites_met.met(linked):
+            if self.requisites_met.met(link_key(base, link)):
                 continue
+            linked = urljoin(base, link)
             url = self.site.fetch_url(linked)
             request = None if url is None else self.asset_request(url, linked)
             if request is not None:
                 yield request
 
     def follow_links(self, response: Response) -> Iterator[scrapy.Request]:
+        base = get_base_url(response)  # what response.urljoin joins to
         for href in self.page_links(response, "//a/@href"):
             href = href.strip()
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "#")):
-                url = response.urljoin(href)
-                if self.links_met.met(url):
+                if self.links_met.met(link_key(base, href)):
                     continue
-                request = self.request(url)
+                request = self.request(urljoin(base, href))
                 if request is not None:
                     yield request
 
@@ -615,6 +618,17 @@ class DangcongsanSpider(scrapy.Spider):
         request = self.article_request(url, recheck=True) if url else None
         if request is not None:
             yield request
+
+
+def link_key(base: str, link: str) -> str:
+    """Where a link of a page at ``base`` leads, told cheaply (no urljoin for the absolute
+    and root-relative links pages repeat): equal keys, equal targets."""
+    if link.startswith(("http://", "https://")):
+        return link
+    origin = ORIGIN.match(base)
+    if origin and link.startswith("/") and not link.startswith("//"):
+        return origin.group() + link
+    return urljoin(base, link)
 
 
 def linked_from(response: Response, link: str) -> str:

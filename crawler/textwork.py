@@ -66,10 +66,12 @@ def make_text(page: ArticlePage, text_root: Path, limits: PageLimits = PAGE_LIMI
         article = extract(page.html, page.url, encoding=page.charset, limits=limits)
     except ExtractionError as exc:
         return TextOutcome(failure=str(exc))
+    text = render_text(article)
     try:
         written = write_article(
-            article, text_root, url=page.url, fetched_at=page.fetched_at, warc=page.warc
-        )
+            article, text_root, url=page.url, fetched_at=page.fetched_at, warc=page.warc,
+            text=text,
+        )  # fmt: skip
     except OSError as exc:
         where = exc.filename or text_root
         return TextOutcome(
@@ -77,7 +79,7 @@ def make_text(page: ArticlePage, text_root: Path, limits: PageLimits = PAGE_LIMI
             f"{exc.strerror or exc}"
         )
     return TextOutcome(
-        text=render_text(article),
+        text=text,
         path=str(written.text),
         sha1=written.sha1,
         status=written.status,

@@ -129,19 +129,26 @@ def sidecar(
 
 
 def write_article(
-    article: Article, text_root: Path, *, url: str, fetched_at: datetime, warc: Any = None
+    article: Article,
+    text_root: Path,
+    *,
+    url: str,
+    fetched_at: datetime,
+    warc: Any = None,
+    text: str | None = None,
 ) -> Written:
     """Write `<id>.txt` and `<id>.json`; keep the previous text when it differs.
 
     `fetched_at` is the capture time (WARC-Date; naive means UTC), `warc` the response
     record's location (a RecordLocation or a dict with filename, offset, length, record_id).
     The same text again only refreshes the sidecar's metadata: no new version, and the
-    text keeps the fetch time and record of the capture that first produced it.
+    text keeps the fetch time and record of the capture that first produced it. `text`:
+    the article's render_text, when the caller has it already.
     """
     directory = article_dir(text_root, article, fetched_at)
     text_path = directory / f"{article.id}.txt"
     json_path = directory / f"{article.id}.json"
-    data = render_text(article).encode("utf-8")
+    data = (render_text(article) if text is None else text).encode("utf-8")
     sha1 = _sha1(data)
     fetched = utc_isoformat(_aware(fetched_at))
     here = {"fetched_at": fetched, "sha1": sha1, "file": text_path.name, "warc": _warc(warc)}

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from crawler.extract.article import Article
-
-# str.split() white space covers NBSP, the Unicode spaces, tabs and line breaks.
-_SPACE = re.compile(r"\s+")
 
 
 def fold(text: str | None) -> str:
     """NFC, every run of white space (NBSP included) one space, no space at either end."""
     if not text:
         return ""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    if not unicodedata.is_normalized("NFC", text):  # a quick check; most text already is
+        text = unicodedata.normalize("NFC", text)
+    # str.split() white space covers NBSP, the Unicode spaces, tabs and line breaks.
+    return " ".join(text.split())
 
 
 def render_text(article: Article) -> str:

@@ -18,7 +18,6 @@ def atomic_write(path: Path, data: bytes) -> None:
     file or the new one, never half of one, and a failed write (a full disk) leaves the old
     file and no temporary one. (No fsync: as with the WARC files, surviving a power cut as
     well would cost a disk flush per file.)"""
-    path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
@@ -26,6 +25,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             break
         except FileExistsError:
             continue
+        except FileNotFoundError:  # the folder first (not before every file: a system call)
+            path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

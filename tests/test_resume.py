@@ -51,7 +51,9 @@ def test_a_crawl_killed_with_sigkill_is_completed_by_the_next_run(tmp_path):
         victim.send_signal(signal.SIGKILL)
         victim.wait()
     assert list((out / "warc").glob("*.open")), "killed while writing"
-    assert archived_articles(out)
+    # The state store commits about once a second, so the WARC files are where a killed
+    # crawl's work is sure to be.
+    assert list((out / "text").rglob("*.txt"))
     # Resumed against the same site on another port: the frontier is kept by canonical URL.
     with ReplicaServer(site) as server:
         assert_next_run_completes(site, server, out)

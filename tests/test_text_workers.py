@@ -14,10 +14,11 @@ from pathlib import Path
 from crawl_support import assert_complete, crawl, crawl_until, records
 
 from crawler.replica import ReplicaServer, ReplicaSite
-from crawler.site import Site
+from crawler.site import Kind, Site
 
-# Differ from one crawl to the next whatever the workers: when, and where in the WARCs.
-PER_CAPTURE = ("fetched_at", "warc")
+# Differ from one crawl to the next whatever the workers: when, where in the WARCs, and
+# under which of an article's URLs (with or without ?categoryId=) it was met first.
+PER_CAPTURE = ("fetched_at", "warc", "url")
 
 
 def text_workers(pid: int) -> list[int]:
@@ -47,17 +48,21 @@ def output(out: Path) -> dict:
             sidecar.pop(key)
         for version in sidecar["versions"]:
             for key in PER_CAPTURE:
-                version.pop(key)
+                version.pop(key, None)
         sidecars[str(path.relative_to(out / "text"))] = sidecar
-    # By digest: whether a repeated payload is a response or a revisit (deduplication)
-    # depends on which URL came first.
+    # By canonical URL and digest: which of a page's URLs was fetched, and whether a
+    # repeated payload is a response or a revisit (deduplication), depend on which came first.
+    # Lists are left out: one is paged on while it brings articles not yet met elsewhere.
+    site = Site()
     payloads = Counter(
-        (r.uri, r.warc_headers.get("WARC-Payload-Digest"))
+        (site.canonical(r.uri), r.warc_headers.get("WARC-Payload-Digest"))
         for r in records(out / "warc")
-        if r.type in ("response", "revisit")
+        if r.type in ("response", "revisit") and site.classify(r.uri) != Kind.LIST
     )
     payloads.update(
-        (r.uri, r.payload_sha1) for r in records(out / "warc") if r.type == "conversion"
+        (site.canonical(r.uri), r.payload_sha1)
+        for r in records(out / "warc")
+        if r.type == "conversion"
     )
     return {"texts": texts, "sidecars": sidecars, "payloads": payloads}
 

@@ -103,6 +103,33 @@ def test_lists_that_are_not_the_articles_related_stories_stay_out() -> None:
     assert article.tags == ["Hà Nội"]
 
 
+def test_a_body_whose_paragraphs_only_br_separates_is_read_whole_without_the_sidebar() -> None:
+    html = page(f'<h1 class="qz-2">{TITLE}</h1><p class="qz-a"><strong>{LEAD}</strong></p>'
+                f'<div class="qz-3">{ONE}<br><br>{TWO}<br>{THREE}</div>')  # fmt: skip
+    article = extract(html, URL)
+    assert article.related == []
+    assert render_text(article).split("\n") == [TITLE, LEAD, ONE, TWO, THREE]
+
+
+MOST_READ = f'<div class="qz-s"><h3>Đọc nhiều</h3><ul>{LINKS}</ul></div>'
+
+
+@pytest.mark.parametrize(
+    "sidebar",
+    [
+        lambda html: html,  # an <aside> beside <main>
+        lambda html: html.replace("<aside", "<div").replace("</aside>", "</div>"),
+        lambda html: html.replace("</main>", MOST_READ + "</main>"),  # in <main>, after the text
+    ],
+    ids=["aside-beside-main", "div-beside-main", "div-inside-main"],
+)
+def test_a_most_read_box_beside_a_body_set_straight_in_the_page_is_not_related(sidebar) -> None:
+    html = sidebar(page(f'<h1 class="qz-2">{TITLE}</h1><div class="qz-a">{LEAD}</div>{P1}{P2}{P3}'))
+    article = extract(html, URL)
+    assert article.related == []
+    assert render_text(article).split("\n") == [TITLE, LEAD, ONE, TWO, THREE]
+
+
 def test_a_related_heading_without_links_makes_the_text_suspect() -> None:
     article = extract(unmapped(body(P1, P2, P3, "<h3>Tin liên quan</h3>")), URL)
     assert article.unread_related and article.related == []

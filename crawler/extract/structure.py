@@ -6,7 +6,8 @@ what any article page shows a reader: the title is the visible <h1>; the body is
 that holds the page's running text; the lead is the block before it that starts "(ĐCSVN)" or
 whose class says lead; the related box is a list of links to other articles that a heading
 such as "Tin liên quan" introduces, or whose class says "related", or that stands between
-lead and body or at the body's end. None of them reads a class name of the site.
+lead and body or at the body's end, nameless (a list with a heading of its own, "Đọc nhiều",
+is another box). None of them reads a class name of the site.
 """
 
 from __future__ import annotations
@@ -299,10 +300,26 @@ def _outermost(elements: list) -> list:
 
 def _article_list(element: lxml.html.HtmlElement, is_article: Callable[[str], bool]) -> bool:
     """A short list of links, each to an article of the site (not a read-more pointer)."""
+    if element.tag in CHROME_TAGS:
+        return False  # a sidebar or a footer beside the article, never its own box
     links = anchors(element)
     if not links or len(links) > MAX_RELATED_LINKS or label_chars(element) > MAX_LIST_LABEL_CHARS:
         return False
+    if _label(element):
+        return False  # a box with a name of its own ("Đọc nhiều"): not the related stories
     return all(is_article(a.get("href") or "") for a in links) and not is_read_more(element)
+
+
+def _label(element: lxml.html.HtmlElement) -> str:
+    """The words of the element outside its links (bullets and separators aside)."""
+    outside = [element.text or ""]
+    for child in element.iterdescendants(etree.Element):
+        in_link = next(child.iterancestors("a"), None) is not None
+        if not in_link and child.tag != "a":
+            outside.append(child.text or "")
+        if not in_link:
+            outside.append(child.tail or "")
+    return " ".join(w for w in fold(" ".join(outside)).split() if sum(c.isalpha() for c in w) > 1)
 
 
 def _silent(element: lxml.html.HtmlElement, bylines: bool) -> bool:
@@ -382,8 +399,9 @@ def _beside_body(
     children = list(container)
     found = _run(children, is_article, False, passed)
     found += _run(reversed(children), is_article, True, passed)
-    found += _run(outer.itersiblings(preceding=True), is_article, False, passed)
-    found += _run(outer.itersiblings(), is_article, True, passed)
+    if outer is not region:  # beside the article itself stand the page's sidebars
+        found += _run(outer.itersiblings(preceding=True), is_article, False, passed)
+        found += _run(outer.itersiblings(), is_article, True, passed)
     return found
 
 

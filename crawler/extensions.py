@@ -29,7 +29,7 @@ from crawler.state import REMOVED, RESTORED, CrawlState
 
 def report_entry(stats: StatsCollector, key: str, **entry: object) -> None:
     """Adds one entry to a list of the crawl report (kept in the crawl's stats under
-    `dcs/<key>`): "extraction_failures", "ceilings", "robots_unreachable"."""
+    `dcs/<key>`): "extraction_failures", "ceilings", "robots_unreachable", "warc_recovered"."""
     entries = stats.get_value(f"dcs/{key}")
     if entries is None:
         entries = []
@@ -128,6 +128,9 @@ class CrawlReport:
                 "in_process": stats.get("dcs/text_workers/in_process", False),
             },
             "resumed_from_warc": stats.get("dcs/resumed_from_warc", 0),
+            # WARC files a crash left open, finished before this crawl wrote (and any
+            # damage found in them: `dcs verify --repair` salvages it).
+            "warc_recovered": stats.get("dcs/warc_recovered", []),
             "revisits": stats.get("warc/revisit", 0),
             "bytes": stats.get("downloader/response_bytes", 0),
             "retries": stats.get("retry/count", 0),
@@ -199,6 +202,8 @@ class CrawlReport:
 def summary(report: dict, where: str) -> str:
     errors = ", ".join(f"{kind} {count}" for kind, count in report["errors"].items()) or "none"
     lost = report["text_workers"]["lost"]
+    recovered = report.get("warc_recovered", [])
+    damaged = sum("damaged" in entry["outcome"] for entry in recovered)
     suspect = SuspectTexts(report["suspect_texts"]["articles"]).summary()
     notes = [
         f"{len(report['ceilings'])} ceilings hit" if report["ceilings"] else "",
@@ -206,6 +211,10 @@ def summary(report: dict, where: str) -> str:
         if report["robots_forbidden"]
         else "",
         f"{lost} text worker(s) died and were replaced" if lost else "",
+        f"{len(recovered)} WARC file(s) a crash left open recovered"
+        + (f", {damaged} with damage (see dcs verify)" if damaged else "")
+        if recovered
+        else "",
     ]
     return (
         f"Crawl {report['finish_reason']} in {report['duration_seconds']:.1f}s: "

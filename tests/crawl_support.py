@@ -241,11 +241,12 @@ def assert_complete(site, out: Path) -> None:
     assert pending(out) == 0
 
 
-def assert_next_run_completes(site, server, out: Path) -> None:
+def assert_next_run_completes(site, server, out: Path) -> subprocess.CompletedProcess:
     """The next crawl, against `server`, completes the archive of the replica `site` without
     fetching again any article the archive held before it."""
     before = archived_articles(out)
     server.clear_log()
-    crawl(server.base_url, out)
+    run = crawl(server.base_url, out)
     assert_complete(site, out)
     assert fetched_in_full(server.log, before) == []
+    return run

@@ -56,7 +56,12 @@ def test_a_crawl_killed_with_sigkill_is_completed_by_the_next_run(tmp_path):
     assert list((out / "text").rglob("*.txt"))
     # Resumed against the same site on another port: the frontier is kept by canonical URL.
     with ReplicaServer(site) as server:
-        assert_next_run_completes(site, server, out)
+        run = assert_next_run_completes(site, server, out)
+    # The file the killed crawl left open is finished, and the report says so.
+    report = json.loads(max((out / "reports").glob("crawl-*.json")).read_text())
+    (recovered,) = report["warc_recovered"]
+    assert recovered["outcome"].startswith("recovered dcs-")
+    assert "1 WARC file(s) a crash left open recovered" in run.stdout
 
 
 def test_old_urls_of_archived_articles_cost_their_redirect_only(tmp_path):

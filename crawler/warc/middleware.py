@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from scrapy import signals
@@ -31,8 +32,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
+from scrapy.statscollectors import StatsCollector
 
 from crawler.errors import ArchiveWriteError
+from crawler.extensions import report_entry
 from crawler.failstop import stop_crawl
 from crawler.layout import Layout
 from crawler.site import LIVE_BASE_URL, Site
@@ -97,11 +100,21 @@ def crawl_name(settings: BaseSettings, state: Any = None) -> str:
     return name
 
 
-def open_writer(settings: BaseSettings, state: Any = None) -> WarcWriter:
-    """Recover what a crash left in the WARC directory, then start a writer there."""
-    directory = Layout.from_settings(settings).warc_dir
+def recover_reported(directory: Path, stats: StatsCollector | None = None) -> None:
+    """Finish the WARC files a crash left open (crawler.warc.writer.recover), each in the
+    log and, given the crawl's stats, in its report ("warc_recovered")."""
     for line in recover(directory):
         logger.warning("WARC recovery: %s", line)
+        if stats is not None:
+            report_entry(stats, "warc_recovered", outcome=line)
+
+
+def open_writer(
+    settings: BaseSettings, state: Any = None, stats: StatsCollector | None = None
+) -> WarcWriter:
+    """Recover what a crash left in the WARC directory, then start a writer there."""
+    directory = Layout.from_settings(settings).warc_dir
+    recover_reported(directory, stats)
     return WarcWriter(
         directory,
         prefix=settings.get("WARC_PREFIX") or "dcs",
@@ -126,7 +139,9 @@ class WarcMiddleware:
             raise NotConfigured("WARC_ENABLED is off")
         writer = getattr(crawler, "warc_writer", None)
         if writer is None:
-            writer = open_writer(crawler.settings, getattr(crawler, "crawl_state", None))
+            writer = open_writer(
+                crawler.settings, getattr(crawler, "crawl_state", None), crawler.stats
+            )
             crawler.warc_writer = writer  # type: ignore[attr-defined]
         middleware = cls(crawler, writer)
         crawler.signals.connect(middleware._headers_received, signal=signals.headers_received)

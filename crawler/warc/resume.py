@@ -44,8 +44,9 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.layout import Layout
 from crawler.site import LIVE_BASE_URL, Site
 from crawler.state import Capture, CrawlState, settled
+from crawler.warc.middleware import recover_reported
 from crawler.warc.records import PROFILE_IDENTICAL_PAYLOAD_DIGEST
-from crawler.warc.writer import WARC_SUFFIX, recover, warc_order
+from crawler.warc.writer import WARC_SUFFIX, warc_order
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +168,7 @@ class WarcResumeMiddleware:
             raise NotConfigured("WARC_ENABLED is off")
         directory = Layout.from_settings(crawler.settings).warc_dir
         # Before reading them: the files a killed crawl left open get their final names.
-        for line in recover(directory):
-            logger.warning("WARC recovery: %s", line)
+        recover_reported(directory, crawler.stats)
         site = Site(crawler.settings.get("BASE_URL") or LIVE_BASE_URL)
         middleware = cls(crawler, directory, CrawlState.for_crawler(crawler), site)
         middleware.find()

@@ -29,7 +29,8 @@ from crawler.state import REMOVED, RESTORED, CrawlState
 
 def report_entry(stats: StatsCollector, key: str, **entry: object) -> None:
     """Adds one entry to a list of the crawl report (kept in the crawl's stats under
-    `dcs/<key>`): "extraction_failures", "ceilings", "robots_unreachable", "warc_recovered"."""
+    `dcs/<key>`): "extraction_failures", "ceilings", "robots_unreachable",
+    "crawl_delays", "warc_recovered"."""
     entries = stats.get_value(f"dcs/{key}")
     if entries is None:
         entries = []
@@ -136,6 +137,7 @@ class CrawlReport:
             "retries": stats.get("retry/count", 0),
             "robots_forbidden": stats.get("robotstxt/forbidden", 0),
             "robots_unreachable": stats.get("dcs/robots_unreachable", []),
+            "crawl_delays": stats.get("dcs/crawl_delays", []),
             "ceilings": stats.get("dcs/ceilings", []),
             "errors": errors_by_kind(stats),
             "warc_files": self.warc_files(),

@@ -13,14 +13,22 @@ is parsed (its first 500 KiB); a 4xx one, or redirects without end, means no rul
 reached, means everything is disallowed for this crawl, and the crawl report says so; the
 requests it holds back fail with RobotsTxtUnreachable (not IgnoreRequest), so that the
 durable frontier keeps them for the next crawl.
+
+A `Crawl-delay` for our user agent (not in RFC 9309, but what the site asks of crawlers
+that read it) spaces the requests to its host at least that far apart, whatever
+DOWNLOAD_DELAY or AutoThrottle say, up to ROBOTSTXT_CRAWL_DELAY_MAX seconds (a site
+asking for hours between requests would never be archived); the crawl report lists it.
+
 Settings: ROBOTSTXT_OBEY, ROBOTSTXT_PARSER, ROBOTSTXT_USER_AGENT, as for Scrapy's middleware,
-which this one replaces.
+which this one replaces; ROBOTSTXT_CRAWL_DELAY_MAX (default 60).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
+from protego import Protego
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -30,6 +38,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
 
 from crawler.extensions import report_entry
 
@@ -59,6 +68,9 @@ class RobotsTxtMiddleware:
         self.parsers: dict[str, RobotParser] = {}  # netloc -> its rules, once read
         self.unreachable_hosts: set[str] = set()  # netlocs whose rules are "disallow all"
         self.waiting: dict[str, list[Deferred]] = {}  # netloc -> requests awaiting them
+        self.max_crawl_delay = crawler.settings.getfloat("ROBOTSTXT_CRAWL_DELAY_MAX", 60.0)
+        self.crawl_delays: dict[str, float] = {}  # netloc -> seconds between its requests
+        self.next_start: dict[str, float] = {}  # netloc -> when its next request may leave
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RobotsTxtMiddleware:
@@ -76,6 +88,20 @@ class RobotsTxtMiddleware:
             self.crawler.stats.inc_value("robotstxt/forbidden")
             logger.debug("Forbidden by robots.txt: %s", request)
             raise IgnoreRequest("Forbidden by robots.txt")
+        await self.keep_crawl_delay(urlparse_cached(request).netloc)
+
+    async def keep_crawl_delay(self, netloc: str) -> None:
+        """Wait for the host's next turn when its robots.txt sets a Crawl-delay."""
+        delay = self.crawl_delays.get(netloc)
+        if not delay:
+            return
+        now = time.monotonic()
+        start = max(now, self.next_start.get(netloc, now))
+        self.next_start[netloc] = start + delay
+        if start > now:
+            from twisted.internet import reactor  # the one the crawl installed
+
+            await maybe_deferred_to_future(deferLater(reactor, start - now))
 
     async def parser_for(self, request: Request) -> RobotParser:
         """The rules of the request's host: read once per crawl, awaited by all."""
@@ -118,10 +144,23 @@ class RobotsTxtMiddleware:
         stats.inc_value("robotstxt/response_count")
         stats.inc_value(f"robotstxt/response_status_count/{response.status}")
         if 200 <= response.status < 300:
-            return self.parse(response.body[:ROBOTS_MAXSIZE])
+            body = response.body[:ROBOTS_MAXSIZE]
+            self.note_crawl_delay(urlparse_cached(request).netloc, robots_url, body)
+            return self.parse(body)
         if 300 <= response.status < 500 and response.status != 429:
             return self.parse(b"")  # none (or redirects without end): no rules
         return self.unreachable(robots_url, f"HTTP {response.status}")
+
+    def note_crawl_delay(self, netloc: str, robots_url: str, body: bytes) -> None:
+        user_agent = self.robots_user_agent or self.user_agent
+        asked = Protego.parse(body.decode("utf-8", "replace")).crawl_delay(user_agent)
+        if not asked or asked <= 0:
+            return
+        kept = min(float(asked), self.max_crawl_delay)
+        self.crawl_delays[netloc] = kept
+        logger.info("robots.txt asks for %s s between requests; keeping %s s: %s",
+                    asked, kept, robots_url)  # fmt: skip
+        report_entry(self.crawler.stats, "crawl_delays", url=robots_url, asked=asked, kept=kept)
 
     def unreachable(self, robots_url: str, reason: str) -> None:
         logger.error(

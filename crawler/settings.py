@@ -38,6 +38,7 @@ CONTACT_URL = "https://github.com/dcs-archiver/dcs-archiver"  # who to tell if w
 USER_AGENT_TEMPLATE = "dcs-archiver/{version} (+{contact}; archival crawler)"
 USER_AGENT = USER_AGENT_TEMPLATE.format(version=__version__, contact=CONTACT_URL)
 ROBOTSTXT_OBEY = True
+ROBOTSTXT_CRAWL_DELAY_MAX = 60.0  # seconds: the most of a Crawl-delay kept (crawler.robots)
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 1.0

@@ -131,6 +131,7 @@ class HostileServer:
 
     routes: dict[str, Handler] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)  # the paths asked for, in order
+    times: list[float] = field(default_factory=list)  # when each was asked (time.monotonic)
 
     def __post_init__(self) -> None:
         server = self
@@ -140,6 +141,7 @@ class HostileServer:
 
             def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
                 server.log.append(self.path)
+                server.times.append(time.monotonic())
                 handler = server.routes.get(self.path)
                 try:
                     if handler is None:

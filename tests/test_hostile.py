@@ -182,6 +182,23 @@ def test_a_missing_robots_txt_allows_everything(tmp_path):
     assert server.log[0] == "/robots.txt" and {"/", "/sitemap.xml", "/rss"} <= set(server.log)
 
 
+@pytest.mark.parametrize(("asked", "kept"), [(0.4, 0.4), (86400, 0.5)])
+def test_a_crawl_delay_in_robots_txt_spaces_the_requests_to_its_host(tmp_path, asked, kept):
+    paths = [article_url(n) for n in range(6)]
+    routes = {path: page(article("Bài", [TEXT])) for path in paths}
+    robots = f"User-agent: *\nCrawl-delay: {asked}\n"
+    routes |= {"/robots.txt": page(robots, "text/plain"), "/": home(*paths)}
+    with HostileServer(routes) as server:
+        run = crawl(server, tmp_path, "-s", "ROBOTSTXT_CRAWL_DELAY_MAX=0.5")
+    assert run.returncode == 0, run.stderr
+    assert set(paths) <= set(server.log)
+    starts = server.times[1:]  # robots.txt itself is read at once
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert len(gaps) >= len(paths) and min(gaps) >= kept - 0.05, gaps
+    (entry,) = run.report["crawl_delays"]
+    assert entry["url"].endswith("/robots.txt") and (entry["asked"], entry["kept"]) == (asked, kept)
+
+
 # -- ceilings: each hostile case under RSS_LIMIT_MB, and in the report ---------------------------
 def test_a_200_mb_page_is_kept_as_headers_only_and_a_6_mb_one_is_not_parsed(tmp_path):
     giant, large = article_url(1), article_url(2)

@@ -11,6 +11,8 @@ crawl stopped at any moment either has the text or takes the page up again."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
@@ -21,7 +23,7 @@ from crawler.extensions import report_entry
 from crawler.extract.html import PageLimits
 from crawler.layout import Layout
 from crawler.state import CrawlState
-from crawler.textpool import TextPool, default_text_workers
+from crawler.textpool import TextPool, default_command, default_text_workers
 from crawler.textwork import ArticlePage, TextOutcome, make_text
 from crawler.warc.records import conversion_record
 
@@ -44,7 +46,8 @@ class ArticleTextPipeline:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.text_root = Layout.from_settings(settings).text_dir
+        layout = Layout.from_settings(settings)
+        self.text_root = layout.text_dir
         self.state = CrawlState.for_crawler(crawler)
         self.limits = PageLimits(
             max_bytes=settings.getint("EXTRACT_MAXSIZE"),
@@ -54,7 +57,12 @@ class ArticleTextPipeline:
         size = settings.getint("TEXT_QUEUE_SIZE", 0) or 4 * workers
         if workers < 0 or size < 0:
             raise DcsError("TEXT_WORKERS and TEXT_QUEUE_SIZE must be 0 or more")
-        self.pool = TextPool(workers, self.text_root, self.limits, size) if workers else None
+        # The workers index the texts they write (crawler.research.pipeline need not).
+        search_index = layout.search_index if settings.getbool("SEARCH_INDEX_ENABLED") else None
+        command = partial(default_command, search_index=search_index)
+        self.pool: TextPool | None = None
+        if workers:
+            self.pool = TextPool(workers, self.text_root, self.limits, size, command)
         self.stats.set_value("dcs/text_workers", workers)
 
     @classmethod
@@ -113,4 +121,5 @@ class ArticleTextPipeline:
             "id": outcome.article_id,
             "text": outcome.path,
             "status": outcome.status,
+            "indexed": outcome.indexed,
         }

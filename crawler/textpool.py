@@ -54,9 +54,13 @@ def default_text_workers() -> int:
     return max(1, cores - 1)
 
 
-def default_command(text_root: Path, limits: PageLimits) -> list[str]:
-    return [sys.executable, "-m", "crawler.textwork", str(text_root),
-            str(limits.max_bytes), str(limits.max_elements)]  # fmt: skip
+def default_command(
+    text_root: Path, limits: PageLimits, search_index: Path | None = None
+) -> list[str]:
+    """The worker's command line; given the search index, the workers index what they write."""
+    command = [sys.executable, "-m", "crawler.textwork", str(text_root),
+               str(limits.max_bytes), str(limits.max_elements)]  # fmt: skip
+    return command + [str(search_index)] if search_index is not None else command
 
 
 @dataclass(eq=False)

@@ -3,9 +3,10 @@ does, the same whether it runs in a worker process (crawler.textpool) or in the 
 process (``TEXT_WORKERS=0``), so that both give the same files.
 
 Neither Scrapy nor Twisted is imported here: a worker loads only what extraction needs.
-``python -m crawler.textwork TEXT_ROOT MAX_BYTES MAX_ELEMENTS`` is the worker: it reads
-pages from stdin and writes outcomes to stdout, one length-prefixed pickle frame each,
-until stdin closes.
+``python -m crawler.textwork TEXT_ROOT MAX_BYTES MAX_ELEMENTS [SEARCH_INDEX]`` is the
+worker: it reads pages from stdin and writes outcomes to stdout, one length-prefixed pickle
+frame each, until stdin closes. Given the search index, it also indexes each text it
+writes (crawler.research.index.TextIndexer), which the crawl's process then need not.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pickle
 import signal
 import struct
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +26,7 @@ from crawler.extract.article import GENERIC
 from crawler.extract.html import PAGE_LIMITS, PageLimits
 from crawler.extract.output import write_article
 from crawler.extract.suspect import suspect_entry
+from crawler.research.index import TextIndexer
 
 FRAME = struct.Struct(">I")  # the length of the pickle that follows
 
@@ -58,6 +60,7 @@ class TextOutcome:
     suspect: dict | None = None  # the crawl report's line when the text looks suspect
     failure: str | None = None
     write_error: str | None = None
+    indexed: bool = False  # in the search index already (by the worker that wrote it)
 
 
 def make_text(page: ArticlePage, text_root: Path, limits: PageLimits = PAGE_LIMITS) -> TextOutcome:
@@ -110,7 +113,13 @@ def read_frame(source: BinaryIO) -> object | None:
     return pickle.loads(data)
 
 
-def serve(text_root: Path, limits: PageLimits, source: BinaryIO, sink: BinaryIO) -> None:
+def serve(
+    text_root: Path,
+    limits: PageLimits,
+    source: BinaryIO,
+    sink: BinaryIO,
+    indexer: TextIndexer | None = None,
+) -> None:
     """The worker's loop: (job id, page) in, (job id, outcome) out, until the end of input.
 
     An unexpected exception goes back in the outcome's place, for the crawl to raise as it
@@ -119,6 +128,8 @@ def serve(text_root: Path, limits: PageLimits, source: BinaryIO, sink: BinaryIO)
         job, page = message
         try:
             outcome: object = make_text(page, text_root, limits)
+            if indexer is not None and outcome.path:
+                outcome = replace(outcome, indexed=indexer.add(Path(outcome.path)))
         except Exception as exc:  # a bug, not a page: the crawl logs it
             outcome = exc
         try:
@@ -138,7 +149,14 @@ def main() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     text_root, max_bytes, max_elements = sys.argv[1:4]
     limits = PageLimits(max_bytes=int(max_bytes), max_elements=int(max_elements))
-    serve(Path(text_root), limits, sys.stdin.buffer, sink)
+    indexer = TextIndexer(Path(text_root), Path(sys.argv[4])) if len(sys.argv) > 4 else None
+    try:
+        serve(Path(text_root), limits, sys.stdin.buffer, sink, indexer)
+    finally:
+        if indexer is not None:
+            if indexer.failure:
+                print(f"search index not updated: {indexer.failure}", file=sys.stderr)
+            indexer.close()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -64,7 +65,10 @@ def output(out: Path) -> dict:
         for r in records(out / "warc")
         if r.type == "conversion"
     )
-    return {"texts": texts, "sidecars": sidecars, "payloads": payloads}
+    # Indexed by the text workers, or in the crawl's process with none.
+    with sqlite3.connect(out / "index" / "search.sqlite3") as db:
+        indexed = sorted(db.execute("SELECT article, path, sha1, title FROM docs"))
+    return {"texts": texts, "sidecars": sidecars, "payloads": payloads, "indexed": indexed}
 
 
 def test_a_crawl_makes_the_same_archive_with_0_1_or_2_text_workers(tmp_path):
@@ -76,7 +80,7 @@ def test_a_crawl_makes_the_same_archive_with_0_1_or_2_text_workers(tmp_path):
             crawl(server.base_url, out, "-s", f"TEXT_WORKERS={workers}")
             assert_complete(site, out)
             outputs[workers] = output(out)
-    assert len(outputs[0]["texts"]) == len(site.articles)
+    assert len(outputs[0]["texts"]) == len(outputs[0]["indexed"]) == len(site.articles)
     conversions = [r for r in records(tmp_path / "workers-0" / "warc") if r.type == "conversion"]
     assert len(conversions) == len(site.articles)
     assert outputs[0] == outputs[1] == outputs[2]

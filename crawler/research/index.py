@@ -349,6 +349,53 @@ class SearchIndex:
         self.db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
 
 
+class TextIndexer:
+    """Indexes texts one by one as a crawl writes them: in the crawl's process, or in each
+    text worker (crawler.textwork), next to the extraction. Only an index that exists is
+    written to (a crawl creates it when it starts). The first failure (a locked or damaged
+    file, a full disk) stops it: the crawl's catch-up when it closes, or `dcs index`, reads
+    what it missed."""
+
+    def __init__(self, text_dir: Path, path: Path) -> None:
+        self.text_dir, self.path = text_dir, path
+        self.index: SearchIndex | None = None
+        self.update = IndexUpdate(path)
+        self.failure: str | None = None
+
+    def add(self, text_path: Path) -> bool:
+        """Index the article of a text file just written; whether it was."""
+        if self.failure is not None:
+            return False
+        try:
+            return self._add(text_path)
+        except (sqlite3.Error, OSError, DcsError) as exc:
+            self.failure = str(exc)
+            self.close()
+            return False
+
+    def _add(self, text_path: Path) -> bool:
+        if self.index is None:
+            if not self.path.exists():
+                return False
+            self.index = SearchIndex(self.text_dir, self.path, connect(self.path, write=True))
+        article_id = text_path.name.removesuffix(".txt")
+        groups = corpus.groups_in(self.text_dir, text_path.parent)
+        group = next((g for g in groups if g.id == article_id), None)
+        if group is None:
+            return False
+        with self.index.transaction():
+            self.index.index_article(corpus.read_group(group), group.signature(), self.update)
+        return True
+
+    def close(self) -> None:
+        if self.index is not None:
+            index, self.index = self.index, None
+            try:
+                index.close()
+            except sqlite3.Error:
+                pass
+
+
 def update_index(
     layout: Layout, *, rebuild: bool = False, progress: Callable[[str], None] | None = None
 ) -> IndexUpdate:

@@ -2,10 +2,10 @@
 
 It runs after ArticleTextPipeline, whose output names the text file written. Texts are
 indexed as they come, one short transaction each (a search or `dcs index` meanwhile never
-waits long), and, when the spider closes, the whole index is brought in step with the
-text folder: whatever an earlier crawl that was killed, or a `dcs extract`, left unindexed.
-The index is derived data: a failure here is logged and the crawl goes on; `dcs index`
-repairs it.
+waits long): by the text workers that wrote them (off the reactor), else here. The index is
+created when the spider opens, and, when it closes, brought in step with the text folder:
+whatever an earlier crawl that was killed, or a `dcs extract`, left unindexed. The index is
+derived data: a failure here is logged and the crawl goes on; `dcs index` repairs it.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.errors import DcsError
 from crawler.layout import Layout
-from crawler.research import corpus
-from crawler.research.index import IndexUpdate, SearchIndex, update_index
+from crawler.research.index import TextIndexer, update_index
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +28,7 @@ class SearchIndexPipeline:
     def __init__(self, layout: Layout, stats) -> None:
         self.layout = layout
         self.stats = stats
-        self.index: SearchIndex | None = None
-        self.update = IndexUpdate(layout.search_index)
+        self.indexer = TextIndexer(layout.text_dir, layout.search_index)
         self.failed = False
 
     @classmethod
@@ -40,16 +38,23 @@ class SearchIndexPipeline:
             raise NotConfigured("SEARCH_INDEX_ENABLED is off")
         return cls(Layout.from_settings(settings), crawler.stats)
 
+    def open_spider(self, spider=None) -> None:
+        # A first crawl starts with an empty index, which the text workers fill as they go.
+        if not self.layout.search_index.exists():
+            self._guard(update_index, self.layout)
+
     def process_item(self, item, spider=None):
-        text = item.get("text") if isinstance(item, dict) else None
-        if text and not self.failed:
+        if not isinstance(item, dict):
+            return item
+        text = item.get("text")
+        if item.get("indexed"):  # by the text worker that wrote it
+            self.stats.inc_value("dcs/search_index/indexed")
+        elif text and not self.failed:
             self._guard(self._index, Path(text))
         return item
 
     def close_spider(self, spider=None) -> None:
-        if self.index is not None:
-            self.index.close()
-            self.index = None
+        self.indexer.close()
         # Catch up with all the text folder holds, in one pass that reads only what changed.
         result = self._guard(update_index, self.layout)
         if result is not None:
@@ -58,25 +63,14 @@ class SearchIndexPipeline:
                 "Search index %s: %d texts (%d indexed by this crawl)",
                 result.path,
                 result.texts,
-                self.update.added + result.added,
+                (self.stats.get_value("dcs/search_index/indexed") or 0) + result.added,
             )
 
     def _index(self, text_path: Path) -> None:
-        if self.index is None:
-            if not self.layout.search_index.exists():
-                return  # built whole when the spider closes
-            self.index = SearchIndex.open(self.layout)
-        article_id = text_path.name.removesuffix(".txt")
-        group = next(
-            (g for g in corpus.groups_in(self.layout.text_dir, text_path.parent)
-             if g.id == article_id),
-            None,
-        )  # fmt: skip
-        if group is None:
-            return
-        with self.index.transaction():
-            self.index.index_article(corpus.read_group(group), group.signature(), self.update)
-        self.stats.inc_value("dcs/search_index/indexed")
+        if self.indexer.add(text_path):
+            self.stats.inc_value("dcs/search_index/indexed")
+        elif self.indexer.failure:
+            raise DcsError(self.indexer.failure)
 
     def _guard(self, action, *args):
         try:

@@ -14,7 +14,7 @@ from research_support import LIVE, article, at, write
 
 from crawler.extract.dates import VIETNAM
 from crawler.layout import Layout
-from crawler.research.index import update_index
+from crawler.research.index import TextIndexer, update_index
 from crawler.research.query import QueryError, parse_query
 from crawler.research.search import Filters, search, snippet
 from crawler.research.vietnamese import fold, searchable
@@ -188,6 +188,30 @@ def test_an_update_reads_only_what_changed(archive):
     assert (update.added, update.articles, update.texts) == (2, 2, 6)
     assert ids(archive, "hai phong") == ["700001"]
     assert ids(archive, "tieu de da sua") == ["531379"]
+
+
+def test_texts_are_indexed_one_by_one_as_a_crawl_writes_them(tmp_path):
+    out = tmp_path / "archive"
+    layout = Layout.of(out)
+    indexer = TextIndexer(layout.text_dir, layout.search_index)
+    written = write(out, SEED, at(1))
+    assert not indexer.add(written)  # no index yet: built whole by the next update
+    update_index(layout)
+    assert indexer.add(write(out, HANAM, at(1)))
+    indexer.close()
+    assert ids(out, "ky ket") == ["465456"]
+    # What the indexer wrote is what an update would have: it finds nothing to read.
+    assert update_index(layout).added == 0
+
+
+def test_a_text_indexer_that_fails_once_stops_and_says_why(archive, tmp_path):
+    layout = Layout.of(archive)
+    update_index(layout)
+    layout.search_index.write_bytes(b"not a database" * 100)
+    indexer = TextIndexer(layout.text_dir, layout.search_index)
+    assert not indexer.add(write(archive, HANAM, at(2)))
+    assert indexer.failure and "search index" in indexer.failure
+    assert not indexer.add(write(archive, HANAM, at(3)))  # not tried again
 
 
 def test_texts_gone_from_the_archive_leave_the_index(archive):

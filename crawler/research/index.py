@@ -41,6 +41,7 @@ SLOT_BITS = 20  # texts published in the same second: up to a million
 # A folder modified this recently may still be being written: look at it again next time.
 SETTLE_SECONDS = 2.0
 BATCH = 2000  # texts per transaction while building
+INDEXER_CACHE_KB = 4096  # page cache of a TextIndexer
 
 _SCHEMA = f"""
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT);
@@ -377,7 +378,11 @@ class TextIndexer:
         if self.index is None:
             if not self.path.exists():
                 return False
-            self.index = SearchIndex(self.text_dir, self.path, connect(self.path, write=True))
+            db = connect(self.path, write=True)
+            # One article at a time: a few pages suffice, and a crawl's memory stays flat
+            # however large the index grows (an update reads whole folders: 64 MB).
+            db.execute(f"PRAGMA cache_size = -{INDEXER_CACHE_KB}")
+            self.index = SearchIndex(self.text_dir, self.path, db)
         article_id = text_path.name.removesuffix(".txt")
         groups = corpus.groups_in(self.text_dir, text_path.parent)
         group = next((g for g in groups if g.id == article_id), None)

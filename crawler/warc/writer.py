@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,8 +23,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
-from warcio.warcwriter import WARCWriter as _WarcioWriter
 
 from crawler.errors import ArchiveWriteError
 from crawler.warc import records
@@ -33,6 +34,10 @@ OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]+$")
 _STAMP_SERIAL = re.compile(r"-(\d{17})-(\d{5,})-")
+# As warcio writes a member: best compression, gzip framing.
+GZIP_LEVEL = 9
+GZIP_WBITS = zlib.MAX_WBITS + 16
+_BUILDER = RecordBuilder(warc_version=records.WARC_VERSION)
 
 
 class WarcWriteError(ArchiveWriteError):
@@ -96,8 +101,6 @@ class WarcWriter:
         self._records = 0  # records in the open file, warcinfo excluded
         # The record ID of the open file's warcinfo (the next file's is not known yet).
         self._warcinfo_id = records.new_record_id()
-        self._buffer = BytesIO()
-        self._warcio = _WarcioWriter(self._buffer, gzip=True, warc_version=records.WARC_VERSION)
 
     # -- writing -------------------------------------------------------------------------
     @property
@@ -176,15 +179,26 @@ class WarcWriter:
         return [(records.record_id(record), self._member(record)) for record in group]
 
     def _member(self, record: ArcWarcRecord) -> bytes:
-        # warcio's writer gzips each record as its own member and sets Content-Length. It
-        # reads the block from the record's stream: put that back, so that a record written
-        # again (into the next file, after a rotation) is written whole.
-        start = record.raw_stream.tell()
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._warcio.write_record(record)
-        record.raw_stream.seek(start)
-        return self._buffer.getvalue()
+        """The record as one gzip member: what warcio's writer writes (its digests, Content-Type
+        and Content-Length set the same way), put together in one piece and compressed in one
+        call; warcio streams it through a compressor in pieces, which costs more than the
+        compression itself for records of a few kilobytes, and the crawl writes two a page."""
+        _BUILDER.ensure_digest(record, block=True, payload=True)  # set by crawler.warc.records
+        headers = record.rec_headers
+        if record.content_type is not None:
+            headers.replace_header("Content-Type", record.content_type)
+        http = record.http_headers
+        http_block = b""
+        if http:
+            http.compute_headers_buffer(None)
+            http_block = http.headers_buff
+        # A revisit keeps the HTTP headers only (the payload is the record it refers to).
+        payload = b"" if record.rec_type == "revisit" else _payload(record)
+        length = len(http_block) + len(payload) if http else record.length
+        headers.replace_header("Content-Length", str(length))
+        data = b"".join((headers.to_bytes(encoding="utf-8"), http_block, payload, b"\r\n\r\n"))
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS)
+        return compressor.compress(data) + compressor.flush()
 
     def _open(self) -> None:
         while True:
@@ -239,6 +253,16 @@ class WarcWriter:
         except OSError:
             self._file.close()
             self._file, self._name = None, ""
+
+
+def _payload(record: ArcWarcRecord) -> bytes:
+    """A record's block past its HTTP headers, read without moving its stream (a record
+    written again, into the next file after a rotation, is written whole)."""
+    stream = record.raw_stream
+    start = stream.tell()
+    data = stream.read()
+    stream.seek(start)
+    return data
 
 
 def _why(exc: OSError) -> str:

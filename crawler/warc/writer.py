@@ -190,7 +190,8 @@ class WarcWriter:
         http = record.http_headers
         http_block = b""
         if http:
-            http.compute_headers_buffer(None)
+            if not http.headers_buff:
+                http.compute_headers_buffer(None)
             http_block = http.headers_buff
         # A revisit keeps the HTTP headers only (the payload is the record it refers to).
         payload = b"" if record.rec_type == "revisit" else _payload(record)

@@ -291,3 +291,71 @@ def test_warcinfo_always_names_an_operator_and_a_host():
     assert fields["operator"] and "@" in fields["operator"]
     assert fields["hostname"] and fields["robots"] == "ignore"
     assert fields["format"] == "WARC File Format 1.1" and fields["software"]
+
+
+def every_kind_of_record() -> list:
+    body = bytes(range(256)) * 8
+    head = [(b"Content-Length", b"2048"), (b"Server", b"nginx"), (b"X-Caf\xe9", b"caf\xe9")]
+    http = records.HttpResponse("HTTP/1.1", 200, "OK", head, body)
+    earlier = records.RefersTo("<urn:uuid:2>", URL, DATE)
+    same = {"date": DATE, "record_id": "<urn:uuid:1>"}
+    return [
+        records.response_record(URL, http, ip="127.0.0.1", **same),
+        records.response_record(URL, http, truncated="length", **same),
+        records.request_record(
+            URL, records.HttpRequest("POST", "/x", [(b"Host", b"h")], b"a=1"), **same
+        ),
+        records.revisit_record(
+            URL,
+            http,
+            profile=records.PROFILE_IDENTICAL_PAYLOAD_DIGEST,
+            refers_to=earlier,
+            payload_digest=sha1(body),
+            **same,
+        ),  # fmt: skip
+        records.revisit_record(
+            URL,
+            records.HttpResponse("HTTP/1.1", 304, "Not Modified"),
+            profile=records.PROFILE_SERVER_NOT_MODIFIED,
+            refers_to=earlier,
+            **same,
+        ),  # fmt: skip
+        records.conversion_record(URL, "Xin chào", refers_to="<urn:uuid:3>", **same),
+        records.metadata_record(URL, {"error-kind": "x"}, **same),
+        records.warcinfo_record("dcs.warc.gz", {"isPartOf": "x"}, **same),
+    ]
+
+
+def test_records_are_built_and_written_as_warcio_builds_and_writes_them(tmp_path):
+    """The builders and the writer take shortcuts through warcio (digests hashed at once, a
+    record gzipped in one call): what comes out is what warcio itself makes of the same."""
+    from warcio.recordbuilder import RecordBuilder
+
+    from crawler.warc.writer import WarcWriter
+
+    builder = RecordBuilder(warc_version=records.WARC_VERSION)
+    writer = WarcWriter(tmp_path)
+    writer._warcinfo_id = "<urn:uuid:0>"  # the header the writer adds, as in a file
+    for ours in every_kind_of_record():
+        theirs = builder.create_warc_record(
+            ours.rec_headers.get_header("WARC-Target-URI") or "",
+            ours.rec_type,
+            payload=BytesIO(ours.raw_stream.getvalue()),
+            length=ours.length,
+            warc_content_type=ours.content_type,
+            warc_headers_dict={
+                name: value
+                for name, value in ours.rec_headers.headers
+                if name not in ("WARC-Payload-Digest", "WARC-Block-Digest")
+                or ours.rec_type == "revisit"
+                and name == "WARC-Payload-Digest"
+            },
+            http_headers=ours.http_headers,
+        )
+        builder.ensure_digest(theirs, block=True, payload=False)
+        assert ours.rec_headers.headers == theirs.rec_headers.headers
+        [(_, member)] = writer._members([ours])
+        theirs.rec_headers.replace_header("WARC-Warcinfo-ID", "<urn:uuid:0>")
+        written = BytesIO()
+        WARCWriter(written, gzip=False, warc_version=records.WARC_VERSION).write_record(theirs)
+        assert gzip.decompress(member) == written.getvalue()

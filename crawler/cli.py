@@ -84,6 +84,12 @@ def add_crawl_options(parser: argparse.ArgumentParser) -> None:
         help="site or mirror to crawl (default: https://dangcongsan.vn)",
     )
     parser.add_argument(
+        "--site",
+        metavar="SITE",
+        help="which sites: main (the newspaper, default), documents (tulieuvankien.), en, fr, "
+        "cn (the editions), all, or several as main,en",
+    )
+    parser.add_argument(
         "--max-articles", type=positive_int, metavar="N", help="stop after N articles"
     )
     parser.add_argument(
@@ -117,6 +123,7 @@ def crawl_options(args: argparse.Namespace):
     return CrawlOptions(
         out_dir=args.out,
         base_url=args.base_url,
+        site=args.site,
         max_articles=args.max_articles,
         since=args.since,
         full=args.full,

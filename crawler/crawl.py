@@ -22,7 +22,7 @@ from crawler.errors import DcsError
 from crawler.failstop import WRITE_ERROR
 from crawler.layout import Layout
 from crawler.lock import OutputLock
-from crawler.site import Site
+from crawler.site import Sites, profiles_named
 from crawler.state import CrawlState
 
 # Network failures a user can act on, by words in the exception class Scrapy counts them
@@ -57,6 +57,7 @@ def check_scrapy_version(installed: str = scrapy.__version__) -> None:
 class CrawlOptions:
     out_dir: Path = Path("archive")
     base_url: str | None = None  # None: the BASE_URL setting (the live site)
+    site: str | None = None  # None: the SITES setting (the newspaper); "all", "en", "main,en"
     max_articles: int | None = None
     since: date | None = None
     full: bool = False
@@ -94,6 +95,8 @@ def build_settings(options: CrawlOptions) -> Settings:
     overrides = {"OUT_DIR": str(options.out_dir)}
     if options.base_url:
         overrides["BASE_URL"] = options.base_url
+    if options.site:
+        overrides["SITES"] = options.site
     if options.max_articles:
         overrides["MAX_ARTICLES"] = options.max_articles
     if options.since:
@@ -109,12 +112,34 @@ def build_settings(options: CrawlOptions) -> Settings:
         agent = settings.get("USER_AGENT_TEMPLATE").format(version=__version__, contact=contact)
         settings.set("USER_AGENT", agent, priority="cmdline")
     check_settings(settings, defaults)
+    politeness(settings)
     if not options.verbose and not settings.get("LOG_FILE"):
         log_dir = Layout.from_settings(settings).logs_dir
         log_dir.mkdir(parents=True, exist_ok=True)
         name = f"crawl-{datetime.now(UTC):%Y%m%d%H%M%S}-{os.getpid()}.log"
         settings.set("LOG_FILE", str(log_dir / name))
     return settings
+
+
+def politeness(settings: Settings) -> None:
+    """Each site's politeness (crawler.site.Profile: concurrency, delay) as Scrapy download
+    slots of its hosts, unless DOWNLOAD_SLOTS names them already; an unknown site is an
+    error."""
+    try:
+        profiles = profiles_named(settings.get("SITES") or "main")
+    except ValueError as exc:
+        raise DcsError(str(exc)) from None
+    slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+    for profile in profiles:
+        slot = {}
+        if profile.concurrency is not None:
+            slot["concurrency"] = profile.concurrency
+        if profile.delay is not None:
+            slot["delay"] = profile.delay
+        for host in profile.hosts if slot else ():
+            slots.setdefault(host, slot)
+    if slots:
+        settings.set("DOWNLOAD_SLOTS", slots, priority=settings.getpriority("DOWNLOAD_SLOTS"))
 
 
 def unreachable_reason(stats: dict) -> str | None:
@@ -170,11 +195,11 @@ def run_crawl(options: CrawlOptions) -> Path | None:
             f"the crawl fetched nothing ({stats.get('finish_reason')}); "
             f"see {settings.get('LOG_FILE') or 'its log'}"
         )
-    site = Site(settings.get("BASE_URL"))
-    for entry in stats.get("dcs/robots_unreachable", []):
-        if entry["url"] == site.base_url + "/robots.txt":
-            raise DcsError(
-                f"robots.txt of {site.base_url} unreachable ({entry['reason']}): nothing was "
-                f"fetched from the site (RFC 9309); {report}"
-            )
+    for site in Sites.from_settings(settings).covered():
+        for entry in stats.get("dcs/robots_unreachable", []):
+            if entry["url"] == site.base_url + "/robots.txt":
+                raise DcsError(
+                    f"robots.txt of {site.base_url} unreachable ({entry['reason']}): nothing "
+                    f"was fetched from the site (RFC 9309); {report}"
+                )
     return Path(stats["dcs/report_path"]) if stats.get("dcs/report_path") else None

@@ -11,12 +11,14 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet import task
 
-from crawler.site import Site
+from crawler.site import Site, Sites
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +115,7 @@ class SiteRedirectMiddleware(RedirectMiddleware):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteRedirectMiddleware:
-        middleware = cls(crawler.settings, Site(crawler.settings.get("BASE_URL")))
+        middleware = cls(crawler.settings, Sites.from_settings(crawler.settings))
         middleware.crawler = crawler
         return middleware
 
@@ -144,8 +146,30 @@ class CanonicalRequestFingerprinter:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CanonicalRequestFingerprinter:
-        return cls(Site(crawler.settings.get("BASE_URL")))
+        return cls(Sites.from_settings(crawler.settings))
 
     def fingerprint(self, request: Request) -> bytes:
         canonical = request.meta.get("canonical") or self.site.canonical(request.url)
         return hashlib.sha1(f"{request.method} {canonical}".encode()).digest()
+
+
+class MirrorProxyMiddleware:
+    """Against a mirror, the other sites of dangcongsan.vn (documents, editions) are asked
+    of the mirror by their own names, as of an HTTP proxy: one mirror serves every host, and
+    each host keeps its own robots.txt, download slot and URLs (crawler.site.Sites.proxies).
+    Not enabled on the live site, nor when a crawl covers the newspaper alone."""
+
+    def __init__(self, proxies: dict[str, str]) -> None:
+        self.proxies = proxies
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MirrorProxyMiddleware:
+        proxies = Sites.from_settings(crawler.settings).proxies()
+        if not proxies:
+            raise NotConfigured
+        return cls(proxies)
+
+    def process_request(self, request: Request, spider=None) -> None:
+        proxy = self.proxies.get(urlparse_cached(request).hostname or "")
+        if proxy and "proxy" not in request.meta:
+            request.meta["proxy"] = proxy

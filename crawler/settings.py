@@ -11,6 +11,9 @@ NEWSPIDER_MODULE = "crawler.spiders"
 
 # -- What to crawl, where to put it ---------------------------------------------------------
 BASE_URL = "https://dangcongsan.vn"  # a mirror or the local replica: links are mapped onto it
+# Which sites of dangcongsan.vn (crawler.site.PROFILES): main, documents, en, fr, cn, all, or
+# several as "main,en". Against a mirror, the other sites are asked of it by name (a proxy).
+SITES = "main"
 OUT_DIR = "archive"  # WARCs in OUT_DIR/warc, text in OUT_DIR/text, state and reports beside
 WARC_DIR = ""  # elsewhere than OUT_DIR/warc (recorded in OUT_DIR/layout.json)
 TEXT_DIR = ""  # elsewhere than OUT_DIR/text (recorded likewise)
@@ -57,6 +60,7 @@ COOKIES_ENABLED = False
 DOWNLOAD_MAXSIZE = 32 * 1024**2  # a page body is cut there (archived with WARC-Truncated)
 DOWNLOAD_WARNSIZE = 8 * 1024**2  # logged
 REQUISITE_MAXSIZE = 48 * 1024**2  # the same for images, style sheets and scripts
+FILE_MAXSIZE = 256 * 1024**2  # the same for a document's attached files (PDFs, whole books)
 READ_MAXSIZE = 4 * 1024**2  # larger pages are archived but not parsed for links or text
 LINKS_MAX_PER_PAGE = 5000  # links read from one page (its first ones)
 SITEMAP_MAXSIZE = 50 * 1024**2  # bytes read from one sitemap, decompressed (protocol's limit)
@@ -73,6 +77,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's lets requests that wait on a robots.txt through unchecked: replaced by ours.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.RobotsTxtMiddleware": 100,
+    # Against a mirror, the documents portal and the editions are asked of it by name.
+    "crawler.middlewares.MirrorProxyMiddleware": 50,
     # Scrapy's retry ignores Retry-After and retries at once: replaced by ours.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,

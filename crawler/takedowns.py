@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
-from crawler.site import Kind, Site
+from crawler.site import Kind, Site, Sites
 from crawler.state import REMOVED, RESTORED, CrawlState
 
 GONE_STATUSES = (404, 410)
@@ -25,7 +25,7 @@ GONE_STATUSES = (404, 410)
 GONE_REDIRECT_KINDS = (Kind.HOME, Kind.LIST, Kind.TAG)
 
 
-def verdict(site: Site, url: str, status: int, location: str | None = None) -> str | None:
+def verdict(site: Site | Sites, url: str, status: int, location: str | None = None) -> str | None:
     """What an answer for an archived article says about it: REMOVED, RESTORED (present),
     or None (it says nothing: a server error, a move to another URL)."""
     if status in GONE_STATUSES:
@@ -41,14 +41,14 @@ def verdict(site: Site, url: str, status: int, location: str | None = None) -> s
 class TakedownMiddleware:
     """Tells the state store about articles found gone or back (see the module docstring)."""
 
-    def __init__(self, crawler: Crawler, site: Site, state: CrawlState) -> None:
+    def __init__(self, crawler: Crawler, site: Site | Sites, state: CrawlState) -> None:
         self.crawler = crawler
         self.site = site
         self.state = state
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TakedownMiddleware:
-        return cls(crawler, Site(crawler.settings.get("BASE_URL")), CrawlState.for_crawler(crawler))
+        return cls(crawler, Sites.from_settings(crawler.settings), CrawlState.for_crawler(crawler))
 
     def process_response(self, request: Request, response: Response, spider=None) -> Response:
         if request.meta.get("kind") != Kind.ARTICLE.value:

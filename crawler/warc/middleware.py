@@ -38,7 +38,7 @@ from crawler.errors import ArchiveWriteError
 from crawler.extensions import report_entry
 from crawler.failstop import stop_crawl
 from crawler.layout import Layout
-from crawler.site import LIVE_BASE_URL, Site
+from crawler.site import Sites
 from crawler.warc import records, wire
 from crawler.warc.writer import RecordLocation, WarcWriteError, WarcWriter, recover
 
@@ -128,7 +128,7 @@ class WarcMiddleware:
     def __init__(self, crawler: Crawler, writer: WarcWriter) -> None:
         self.crawler = crawler
         self.writer = writer
-        self.site = Site(crawler.settings.get("BASE_URL") or LIVE_BASE_URL)
+        self.site = Sites.from_settings(crawler.settings)
         # Smaller payloads are stored again: the header lines a revisit adds (WARC-Profile,
         # WARC-Refers-To…) take about that much, so it would not be smaller.
         self.dedup_min_size = crawler.settings.getint("WARC_DEDUP_MIN_SIZE", 256)

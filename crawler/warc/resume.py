@@ -42,7 +42,7 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.layout import Layout
-from crawler.site import LIVE_BASE_URL, Site
+from crawler.site import Site, Sites
 from crawler.state import Capture, CrawlState, settled
 from crawler.warc.middleware import recover_reported
 from crawler.warc.records import PROFILE_IDENTICAL_PAYLOAD_DIGEST
@@ -150,7 +150,9 @@ class WarcResumeMiddleware:
     """Downloader middleware: answers from the WARC files what a killed crawl fetched and
     the state lost (see the module docstring)."""
 
-    def __init__(self, crawler: Crawler, directory: Path, state: CrawlState, site: Site) -> None:
+    def __init__(
+        self, crawler: Crawler, directory: Path, state: CrawlState, site: Site | Sites
+    ) -> None:
         self.crawler = crawler
         self.directory = directory
         self.state = state
@@ -169,7 +171,7 @@ class WarcResumeMiddleware:
         directory = Layout.from_settings(crawler.settings).warc_dir
         # Before reading them: the files a killed crawl left open get their final names.
         recover_reported(directory, crawler.stats)
-        site = Site(crawler.settings.get("BASE_URL") or LIVE_BASE_URL)
+        site = Sites.from_settings(crawler.settings)
         middleware = cls(crawler, directory, CrawlState.for_crawler(crawler), site)
         middleware.find()
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)

@@ -116,6 +116,10 @@ class CrawlReport:
             "articles_generic": stats.get("dcs/articles/generic", 0),
             "articles_no_body": stats.get("dcs/articles/no_body", 0),
             "articles_failed": stats.get("dcs/articles/failed", 0),
+            # the documents portal's attached files read, and the PDFs with no text layer
+            "files": stats.get("dcs/files", 0),
+            "no_text_layer": stats.get("dcs/no_text_layer", []),
+            "sites": settings.get("SITES") or "main",
             "extraction_failures": stats.get("dcs/extraction_failures", []),
             # texts read without error that look wrong: the site's markup may have drifted
             "suspect_texts": SuspectTexts(stats.get("dcs/suspect_texts", [])).as_dict(),

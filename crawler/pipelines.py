@@ -20,14 +20,15 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler.errors import ArchiveWriteError, DcsError
 from crawler.extensions import report_entry
+from crawler.extract.attachment import NO_TEXT_LAYER
 from crawler.extract.html import PageLimits
 from crawler.layout import Layout
 from crawler.state import CrawlState
 from crawler.textpool import TextPool, default_command, default_text_workers
-from crawler.textwork import ArticlePage, TextOutcome, make_text
+from crawler.textwork import ArticlePage, FilePage, TextOutcome, make_text
 from crawler.warc.records import conversion_record
 
-__all__ = ["ArticlePage", "ArticleTextPipeline", "extraction_failed"]
+__all__ = ["ArticlePage", "ArticleTextPipeline", "FilePage", "extraction_failed"]
 
 
 def extraction_failed(stats: StatsCollector, url: str, reason: str, article: bool = True) -> None:
@@ -81,29 +82,25 @@ class ArticleTextPipeline:
         self.stats.set_value("dcs/text_workers/retried", self.pool.retried)
         self.stats.set_value("dcs/text_workers/in_process", self.pool.in_process)
 
-    async def process_item(self, item: ArticlePage, spider=None) -> dict:
+    async def process_item(self, item: ArticlePage | FilePage, spider=None) -> dict:
         if self.pool is None:
             outcome = make_text(item, self.text_root, self.limits)
         else:
             outcome = await maybe_deferred_to_future(self.pool.submit(item))
         return self.record(item, outcome)
 
-    def record(self, item: ArticlePage, outcome: TextOutcome) -> dict:
+    def record(self, item: ArticlePage | FilePage, outcome: TextOutcome) -> dict:
         """What the reactor writes of an article once its text is written (or not)."""
         if outcome.write_error:  # a full disk: crawler.failstop stops the crawl
             raise ArchiveWriteError(outcome.write_error)
         if outcome.failure:
             self.state.done(item.canonical)  # the page is archived; a later extractor may read it
-            extraction_failed(self.stats, item.url, outcome.failure)
+            extraction_failed(self.stats, item.url, outcome.failure, isinstance(item, ArticlePage))
             raise DropItem(f"no text from {item.url}: {outcome.failure}")
-        writer = getattr(self.crawler, "warc_writer", None)
-        # Read back from the WARC files after a crash (crawler.warc.resume), the page may
-        # have its conversion record already.
-        if writer is not None and item.warc and not item.warc.get("converted"):
-            # A revisit record carries no body: the text refers to the capture it repeats.
-            source = item.warc.get("refers_to") or item.warc["record_id"]
-            uri = item.warc.get("target_uri", item.url)
-            writer.write(conversion_record(uri, outcome.text.encode("utf-8"), refers_to=source))
+        if outcome.text is not None:
+            self.convert(item, outcome.text)
+        if isinstance(item, FilePage):
+            return self.record_file(item, outcome)
         with self.state.batch():
             self.state.record_text(item.canonical, outcome.sha1, outcome.path)
             self.state.record_dates(item.canonical, outcome.published, outcome.modified)
@@ -123,3 +120,30 @@ class ArticleTextPipeline:
             "status": outcome.status,
             "indexed": outcome.indexed,
         }
+
+    def convert(self, item: ArticlePage | FilePage, text: str) -> None:
+        """The text as a WARC conversion record referring to the response it came from."""
+        writer = getattr(self.crawler, "warc_writer", None)
+        # Read back from the WARC files after a crash (crawler.warc.resume), the page may
+        # have its conversion record already.
+        if writer is not None and item.warc and not item.warc.get("converted"):
+            # A revisit record carries no body: the text refers to the capture it repeats.
+            source = item.warc.get("refers_to") or item.warc["record_id"]
+            uri = item.warc.get("target_uri", item.url)
+            writer.write(conversion_record(uri, text.encode("utf-8"), refers_to=source))
+
+    def record_file(self, item: FilePage, outcome: TextOutcome) -> dict:
+        """An attached file's text written (or its lack of one flagged): the report counts
+        files, and lists those without a text layer (scans) — their text is not guessed."""
+        with self.state.batch():
+            if outcome.sha1:
+                self.state.record_text(item.canonical, outcome.sha1, outcome.path)
+            self.state.done(item.canonical)
+        self.stats.inc_value("dcs/files")
+        if NO_TEXT_LAYER in outcome.flags:
+            report_entry(
+                self.stats, "no_text_layer", url=item.url, document=item.document,
+                pages=outcome.pages,
+            )  # fmt: skip
+        return {"url": item.url, "id": outcome.article_id, "text": outcome.path,
+                "flags": list(outcome.flags), "indexed": outcome.indexed}  # fmt: skip

@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from crawler.extract import ExtractionError, extract, render_text
 from crawler.extract.article import GENERIC
+from crawler.extract.attachment import PdfError, write_file_text
 from crawler.extract.html import PAGE_LIMITS, PageLimits
 from crawler.extract.output import write_article
 from crawler.extract.suspect import suspect_entry
@@ -40,6 +41,19 @@ class ArticlePage:
     fetched_at: datetime
     html: bytes = field(repr=False)  # kept out of log lines
     charset: str | None = None  # as the HTTP header declares it
+    warc: dict | None = None
+
+
+@dataclass
+class FilePage:
+    """An archived attachment (a document's PDF) on its way to becoming text."""
+
+    url: str
+    canonical: str
+    document: str | None  # the canonical URL of the document page that links it
+    fetched_at: datetime
+    body: bytes = field(repr=False)
+    content_type: str = ""
     warc: dict | None = None
 
 
@@ -61,10 +75,45 @@ class TextOutcome:
     failure: str | None = None
     write_error: str | None = None
     indexed: bool = False  # in the search index already (by the worker that wrote it)
+    flags: tuple[str, ...] = ()  # a file's: no-text-layer, not-pdf
+    pages: int = 0  # a file's pages
 
 
-def make_text(page: ArticlePage, text_root: Path, limits: PageLimits = PAGE_LIMITS) -> TextOutcome:
+def _write_error(canonical: str, where: object, exc: OSError) -> TextOutcome:
+    return TextOutcome(
+        write_error=f"cannot write the text of {canonical} in {where}: {exc.strerror or exc}"
+    )
+
+
+def make_file_text(page: FilePage, text_root: Path) -> TextOutcome:
+    """Read an attached file's text layer and write its text and sidecar under ``text_root``."""
+    try:
+        written = write_file_text(
+            page.body, text_root, url=page.url, canonical=page.canonical,
+            document=page.document, content_type=page.content_type,
+            fetched_at=page.fetched_at, warc=page.warc,
+        )  # fmt: skip
+    except PdfError as exc:
+        return TextOutcome(failure=str(exc))
+    except OSError as exc:
+        return _write_error(page.canonical, exc.filename or text_root, exc)
+    return TextOutcome(
+        text=written.text_value,
+        path=str(written.text) if written.text else None,  # a scan: its sidecar alone
+        sha1=written.text_sha1,
+        status="new",
+        article_id=written.sidecar.stem,
+        flags=written.flags,
+        pages=written.pages,
+    )
+
+
+def make_text(
+    page: ArticlePage | FilePage, text_root: Path, limits: PageLimits = PAGE_LIMITS
+) -> TextOutcome:
     """Extract the page and write its text file and sidecar under ``text_root``."""
+    if isinstance(page, FilePage):
+        return make_file_text(page, text_root)
     try:
         article = extract(page.html, page.url, encoding=page.charset, limits=limits)
     except ExtractionError as exc:
@@ -76,11 +125,7 @@ def make_text(page: ArticlePage, text_root: Path, limits: PageLimits = PAGE_LIMI
             text=text,
         )  # fmt: skip
     except OSError as exc:
-        where = exc.filename or text_root
-        return TextOutcome(
-            write_error=f"cannot write the text of {page.canonical} in {where}: "
-            f"{exc.strerror or exc}"
-        )
+        return _write_error(page.canonical, exc.filename or text_root, exc)
     return TextOutcome(
         text=text,
         path=str(written.text),

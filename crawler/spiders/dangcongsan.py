@@ -34,10 +34,10 @@ from crawler.extensions import report_entry
 from crawler.extract.html import charset_of
 from crawler.failstop import stop_crawl
 from crawler.pipelines import extraction_failed
-from crawler.site import Kind, Site
+from crawler.site import Kind, Sites
 from crawler.sitemaps import read_sitemap
 from crawler.state import CrawlState, Pending, RevisitPolicy, settled
-from crawler.textwork import ArticlePage
+from crawler.textwork import ArticlePage, FilePage
 
 VIETNAM = timezone(timedelta(hours=7))
 LIST_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
@@ -45,11 +45,9 @@ CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
 MONTH_IN_URL = re.compile(r"(\d{4})-(\d{2})")
 ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")  # scheme://host:port of a URL
 
-# Where discovery starts; the category lists are found in the home page's menu.
-START_PATHS = ("/", "/sitemap.xml", "/rss")
 # Requests of one page's requisites go first so that a replayed page is whole early on;
 # articles before lists so that a crawl stopped early has archived what it found.
-PRIORITY = {Kind.ASSET: 30, Kind.ARTICLE: 20, Kind.FEED: 10, Kind.SITEMAP: 10}
+PRIORITY = {Kind.ASSET: 30, Kind.FILE: 25, Kind.ARTICLE: 20, Kind.FEED: 10, Kind.SITEMAP: 10}
 # Pages crawled for their links (articles, lists and assets have requests of their own).
 PAGE_KINDS = frozenset({Kind.HOME, Kind.OTHER, Kind.FEED, Kind.SITEMAP})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -90,7 +88,8 @@ class DangcongsanSpider(scrapy.Spider):
         check_scrapy_version()  # `scrapy crawl` as well as `dcs crawl`
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.site = Site(settings.get("BASE_URL"))
+        # The sites this crawl covers (SITES): each URL handled by its own host's rules.
+        spider.site = Sites.from_settings(settings)
         spider.state = CrawlState.for_crawler(crawler)
         spider.full = settings.getbool("FULL_CRAWL")
         spider.incremental = not spider.full and spider.state.has_history()
@@ -109,6 +108,7 @@ class DangcongsanSpider(scrapy.Spider):
             name: settings.getint(name) for name in ("SITEMAP_MAXSIZE", "SITEMAP_MAX_ENTRIES")
         }
         spider.requisite_maxsize = settings.getint("REQUISITE_MAXSIZE")
+        spider.file_maxsize = settings.getint("FILE_MAXSIZE")
         # Links met in this crawl (absolute URLs), the most recent ones: every page links the
         # same menus, style sheets and scripts, and what one leads to was decided the first
         # time (the canonical URLs decided live in the state store, crawler.state.decide).
@@ -146,8 +146,9 @@ class DangcongsanSpider(scrapy.Spider):
                 request = self.request(last_url)
                 if request is not None:
                     yield request
-        for path in START_PATHS:
-            request = self.request(self.site.base_url + path)
+        # Where discovery starts (each site's profile): the lists are found in the menus.
+        for url in self.site.start_urls():
+            request = self.request(url)
             if request is not None:
                 yield request
 
@@ -162,11 +163,11 @@ class DangcongsanSpider(scrapy.Spider):
         if entry.kind == Kind.ASSET.value:
             return self.asset_request(url, linked=entry.url, pending=True)
         if entry.kind in (Kind.LIST.value, Kind.TAG.value):
-            return self.list_request(url, page=list_page(url))
+            return self.list_request(url, page=list_page(url, self.site.first_page_of(url)))
         return self.request(url)
 
     # -- building requests --------------------------------------------------------------
-    def request(self, url: str) -> scrapy.Request | None:
+    def request(self, url: str, found_on: Response | None = None) -> scrapy.Request | None:
         """A request for a link to any page of the site, by the kind of page it is."""
         fetch_url = self.site.fetch_url(url)
         if fetch_url is None:
@@ -175,7 +176,9 @@ class DangcongsanSpider(scrapy.Spider):
         if kind is Kind.ARTICLE:
             return self.article_request(fetch_url)
         if kind in (Kind.LIST, Kind.TAG):
-            return self.list_request(fetch_url, page=1)
+            return self.list_request(fetch_url, page=self.site.first_page_of(fetch_url))
+        if kind is Kind.FILE:
+            return self.file_request(fetch_url, found_on)
         if kind not in PAGE_KINDS:  # assets come only as requisites; search and offsite never
             return None
         canonical = self.site.canonical(fetch_url)
@@ -247,7 +250,7 @@ class DangcongsanSpider(scrapy.Spider):
             return None
         parts = urlsplit(url)
         query = [(k, v) for k, v in parse_qsl(parts.query) if k != "page"]
-        if page > 1:
+        if page > self.site.first_page_of(url):
             query.append(("page", str(page)))
         page_url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
         canonical = self.site.canonical(page_url)
@@ -282,6 +285,22 @@ class DangcongsanSpider(scrapy.Spider):
             canonical,
             archive_url=archive_url,
             download_maxsize=self.requisite_maxsize,
+        )
+
+    def file_request(self, url: str, found_on: Response | None) -> scrapy.Request | None:
+        """An attached file (a document's PDF): fetched once, up to FILE_MAXSIZE, and its
+        text written beside the text of the document page that links it (``document``)."""
+        canonical = self.site.canonical(url)
+        if not self.state.decide(canonical):
+            return None
+        if self.incremental and self.state.is_archived(canonical):
+            self.state.done(canonical)  # a file's URL names one file: never fetched again
+            return None
+        document = None
+        if found_on is not None and found_on.meta.get("kind") == Kind.ARTICLE.value:
+            document = found_on.meta["canonical"]
+        return self.fetch(
+            url, Kind.FILE, canonical, download_maxsize=self.file_maxsize, document=document
         )
 
     def requisite_requests(self, response: Response) -> Iterator[scrapy.Request]:
@@ -348,7 +367,7 @@ class DangcongsanSpider(scrapy.Spider):
             if href and not href.startswith(("javascript:", "mailto:", "tel:", "#")):
                 if self.links_met.met(link_key(base, href)):
                     continue
-                request = self.request(urljoin(base, href))
+                request = self.request(urljoin(base, href), found_on=response)
                 if request is not None:
                     yield request
 
@@ -367,7 +386,7 @@ class DangcongsanSpider(scrapy.Spider):
         with self.state.batch():
             outputs = list(outputs)
             if settled(response.status) and not any(
-                isinstance(output, ArticlePage)
+                isinstance(output, (ArticlePage, FilePage))
                 or (isinstance(output, scrapy.Request) and output.meta["canonical"] == canonical)
                 for output in outputs
             ):
@@ -382,6 +401,7 @@ class DangcongsanSpider(scrapy.Spider):
             Kind.FEED: self.parse_feed,
             Kind.SITEMAP: self.parse_sitemap,
             Kind.ASSET: self.parse_asset,
+            Kind.FILE: self.parse_file,
         }
         return callbacks.get(kind, self.parse_page)
 
@@ -426,7 +446,8 @@ class DangcongsanSpider(scrapy.Spider):
         self.note_listing(response)
         brought_new = self.articles_requested > before
         if brought_new and not self.older_than_since(response):
-            request = self.list_request(response.url, response.meta.get("page", 1) + 1)
+            first = self.site.first_page_of(response.url)
+            request = self.list_request(response.url, response.meta.get("page", first) + 1)
             if request is not None:
                 yield request
 
@@ -462,6 +483,27 @@ class DangcongsanSpider(scrapy.Spider):
         if self.requisites:
             yield from self.requisite_requests(response)
         yield from self.follow_links(response)
+
+    def parse_file(self, response: Response) -> Iterator[FilePage]:
+        """An attached file, archived already: its text is the pipeline's to write. A file
+        is never parsed here, so no READ_MAXSIZE: only a body cut at FILE_MAXSIZE is
+        unreadable (and listed under ceilings)."""
+        if response.status != 200:
+            return
+        reason = unreadable(response)
+        if reason is not None:
+            self.could_not_read(response, f"not read: {reason}")
+            return
+        warc = response.meta.get("warc")
+        yield FilePage(
+            url=response.url,
+            canonical=response.meta["canonical"],
+            document=response.meta.get("document"),
+            fetched_at=fetched_at(warc),
+            body=response.body,
+            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+            warc=warc,
+        )
 
     def parse_asset(self, response: Response) -> Iterator[scrapy.Request]:
         """A style sheet's own requisites: the images and fonts its url(...) name."""
@@ -580,7 +622,7 @@ class DangcongsanSpider(scrapy.Spider):
         if self.site.classify(response.url) is not Kind.LIST:
             return  # tag pages repeat themselves without end: no witness of a takedown
         listing = self.list_url(response.url)
-        page = response.meta.get("page", 1)
+        page = response.meta.get("page", self.site.first_page_of(response.url))
         articles = []
         for href in response.xpath("//a/@href").getall():
             url = self.site.fetch_url(response.urljoin(href.strip()))
@@ -643,10 +685,10 @@ def attributes(response: Response, xpath: str) -> list[str]:
     return response.selector.root.xpath(xpath, smart_strings=False)
 
 
-def list_page(url: str) -> int:
-    """The page number of a list URL (``?page=N``; 1 without one)."""
-    page = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
-    return int(page) if page.isdigit() and int(page) > 0 else 1
+def list_page(url: str, first: int = 1) -> int:
+    """The page number of a list URL (``?page=N``; ``first`` without one)."""
+    page = dict(parse_qsl(urlsplit(url).query)).get("page", "")
+    return int(page) if page.isdigit() and int(page) >= first else first
 
 
 def fetched_at(warc: dict | None) -> datetime:

@@ -1,0 +1,123 @@
+"""An attached file of the documents portal (a PDF) made into its text and sidecar.
+
+The text goes beside the text of the document page that links it:
+`TEXT/documents/<document id>.<file name>.txt` and `.json` (a file met on a page that is
+no document goes under `TEXT/documents/files/`). The text is the PDF's text layer, pages
+separated by a line holding a single form feed (crawler.extract.pdf). A PDF without a
+text layer (a scan) gets a sidecar flagged `no-text-layer` and no text file: nothing is
+guessed. A file that is not a PDF (a Word file, an archive) is archived in the WARCs only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from crawler.extract.dates import utc_isoformat
+from crawler.extract.output import DOCUMENTS, _warc, dumps, extractor_info
+from crawler.extract.pdf import PdfError, is_pdf, pdf_text
+from crawler.files import atomic_write
+from crawler.site import document_id
+
+NO_TEXT_LAYER = "no-text-layer"
+NOT_PDF = "not-pdf"
+_UNSAFE = re.compile(r"[^\w.-]+")
+MAX_NAME = 80
+
+
+@dataclass(frozen=True)
+class FileText:
+    """What became of one file: its sidecar (always), its text (when it has one)."""
+
+    sidecar: Path
+    text: Path | None
+    text_sha1: str | None
+    text_value: str | None
+    pages: int
+    flags: tuple[str, ...]
+
+
+def file_name(url: str) -> str:
+    """The file's name from its URL, made safe for a file system (letters kept, NFC)."""
+    name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]) or "file"
+    name = _UNSAFE.sub("-", unicodedata.normalize("NFC", name)).strip("-.") or "file"
+    if len(name) > MAX_NAME:  # long names cut, told apart by a hash of the whole URL
+        name = name[: MAX_NAME - 9] + "-" + hashlib.sha1(url.encode()).hexdigest()[:8]
+    return name
+
+
+def file_stem(text_root: Path, url: str, document: str | None) -> Path:
+    """Where a file's text and sidecar go, without their suffix."""
+    folder = Path(text_root) / DOCUMENTS
+    number = document_id(document) if document else None
+    if number is None:
+        return folder / "files" / file_name(url)
+    return folder / f"{number}.{file_name(url)}"
+
+
+def write_file_text(
+    data: bytes,
+    text_root: Path,
+    *,
+    url: str,
+    canonical: str,
+    document: str | None,
+    content_type: str,
+    fetched_at: datetime,
+    warc: object = None,
+) -> FileText:
+    """Read the file's text layer and write its text and sidecar (whole-or-nothing writes).
+    Raises PdfError when a PDF cannot be opened."""
+    stem = file_stem(text_root, canonical, document)
+    flags: list[str] = []
+    text = None
+    pages = 0
+    if is_pdf(data, content_type):
+        found = pdf_text(data)
+        pages = found.page_count
+        if found.has_text_layer:
+            text = found.render()
+        else:
+            flags.append(NO_TEXT_LAYER)
+    else:
+        flags.append(NOT_PDF)
+    text_path = text_sha1 = None
+    if text is not None:
+        encoded = text.encode("utf-8")
+        text_sha1 = hashlib.sha1(encoded).hexdigest()
+        text_path = stem.with_name(stem.name + ".txt")
+        atomic_write(text_path, encoded)
+    fetched = utc_isoformat(fetched_at)  # naive: UTC
+    here = {"fetched_at": fetched, "sha1": text_sha1, "file": text_path.name if text_path else None,
+            "warc": _warc(warc)}  # fmt: skip
+    meta = {
+        "url": url,
+        "canonical_url": canonical,
+        "id": stem.name,
+        "site": DOCUMENTS,
+        "kind": "file",
+        "title": unquote(urlsplit(canonical).path.rsplit("/", 1)[-1]),
+        "document": document,
+        "content_type": content_type or None,
+        "size": len(data),
+        "file_sha1": hashlib.sha1(data).hexdigest(),
+        "pages": pages,
+        "page_break": "\\f" if text is not None else None,
+        "fetched_at": fetched,
+        "sha1": text_sha1,
+        "extractor": extractor_info(),
+        "flags": sorted(flags),
+        "warc": _warc(warc),
+        "versions": [here] if text_path else [],
+    }
+    sidecar = stem.with_name(stem.name + ".json")
+    atomic_write(sidecar, dumps(meta).encode("utf-8"))
+    return FileText(sidecar, text_path, text_sha1, text, pages, tuple(sorted(flags)))
+
+
+__all__ = ["NO_TEXT_LAYER", "FileText", "PdfError", "file_stem", "write_file_text"]

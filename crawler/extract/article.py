@@ -40,6 +40,12 @@ class Article:
     method: str = SITE_RULES
     unread_related: bool = False  # a related-stories heading stood with no link under it
     warnings: list[str] = field(default_factory=list)
+    # Which site of dangcongsan.vn (crawler.site.PROFILES) and the language of its text.
+    site: str = "main"
+    language: str = "vi"
+    document: dict = field(default_factory=dict)  # documents portal: number, issuer, issued…
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (title, URL) of files
+    original: dict | None = None  # an edition's Vietnamese original: {url, id}
 
     @property
     def no_body(self) -> bool:
@@ -65,7 +71,9 @@ class Article:
         reasons = []
         if self.method == GENERIC:
             reasons.append("generic")
-        if not (self.lead or "").startswith(LEAD_PREFIX):
+        # The paper's mark opens the newspaper's leads only; elsewhere a lead is a lead.
+        mark = LEAD_PREFIX if self.site == "main" else ""
+        if not self.lead or not self.lead.startswith(mark):
             reasons.append("no-lead")
         if self.unread_related:
             reasons.append("related-unread")

@@ -24,6 +24,7 @@ from crawler.extract.body import (
     generic_extraction,
 )
 from crawler.extract.dates import parse_date, parse_iso
+from crawler.extract.document import document_fields
 from crawler.extract.html import (
     PAGE_LIMITS,
     PageLimits,
@@ -43,7 +44,16 @@ from crawler.extract.markup import (
     Markup,
 )
 from crawler.extract.text import fold
-from crawler.site import SITE_HOSTS, VIDEO_PATH_PREFIXES, Kind, Site, article_id, generation
+from crawler.site import (
+    MAIN,
+    SITE_HOSTS,
+    VIDEO_PATH_PREFIXES,
+    Kind,
+    Site,
+    article_id,
+    document_id,
+    generation,
+)
 
 _TRUNCATED = ("...", "…")
 _AUTHOR_LABELS = re.compile(r"^(?:tác giả|bài và ảnh|bài, ảnh|bài|thực hiện)\s*:\s*", re.I)
@@ -114,7 +124,8 @@ class _Page:
         for value in _meta(self.tree, PAGE_META.canonical):
             link = urljoin(self.url, value)
             host = (urlsplit(link).hostname or "").lower()
-            if host not in SITE_HOSTS and host != self.site.base_host:
+            own = SITE_HOSTS if self.site.profile is MAIN else self.site.profile.hosts
+            if host not in own and host != self.site.base_host:
                 self.warn(f"canonical link to another site ignored: {link}")
                 continue
             site = Site.of(link)
@@ -476,8 +487,12 @@ def _category(page: _Page, parts: _Parts, document: Document | None) -> str | No
 
 
 def stable_id(canonical_url: str, url: str) -> str:
-    """The article number in the URL; else a hash of the canonical path (gen-3 URLs have none)."""
-    numeric = article_id(canonical_url) or article_id(url)
+    """The article number in the URL; else a hash of the canonical path (gen-3 URLs have none).
+    A documents-portal page: its number (``book-<number>`` for a book)."""
+    number = article_id
+    if Site.of(canonical_url).profile.documents or Site.of(url).profile.documents:
+        number = document_id
+    numeric = number(canonical_url) or number(url)
     if numeric:
         return numeric
     path = unicodedata.normalize("NFC", unquote(urlsplit(canonical_url).path))
@@ -525,7 +540,8 @@ def extract(
     if not paragraphs and not is_video:
         page.warn("no body text")
 
-    return Article(
+    profile = page.site.profile
+    article = Article(
         url=url,
         canonical_url=canonical_url,
         id=stable_id(canonical_url, url),
@@ -546,4 +562,42 @@ def extract(
         method=body.method,
         unread_related=parts.related.unread_heading,
         warnings=page.warnings,
+        site=profile.name,
+        language=profile.language,
     )
+    if profile.documents:
+        lines = [lead, *paragraphs] if lead else list(paragraphs)
+        article.document = document_fields(page.tree, title, lines)
+        article.attachments = _links(_files(page, parts), base)
+        article.category = article.category or _url_category(canonical_url)
+    elif profile is not MAIN:
+        article.original = _original(page, parts)
+        if article.original is None:
+            page.warn("no link to a Vietnamese original")
+    return article
+
+
+def _files(page: _Page, parts: _Parts) -> list:
+    """The page's links to attached files (PDFs...), wherever they stand on the page: a
+    download button sits apart from the text."""
+    return [a for a in page.tree.iter("a") if page.kind(a.get("href") or "") is Kind.FILE]
+
+
+def _url_category(canonical_url: str) -> str | None:
+    """The list a document sits in, by its URL: the path's step before the document's own."""
+    steps = [s for s in urlsplit(canonical_url).path.split("/") if s][:-1]
+    steps = [s for s in steps if s != "book"]
+    return unquote(steps[-1]) if steps else None
+
+
+def _original(page: _Page, parts: _Parts) -> dict | None:
+    """The newspaper's article an edition's article names as its original: the first link
+    of the article (else of the page) to an article of the Vietnamese site."""
+    newspaper = Site()
+    for scope in (parts.region, page.tree):
+        for a in scope.iter("a"):
+            link = urljoin(page.base, (a.get("href") or "").strip())
+            if newspaper.classify(link) is Kind.ARTICLE:
+                canonical = newspaper.canonical(link)
+                return {"url": canonical, "id": stable_id(canonical, canonical)}
+    return None

@@ -27,6 +27,7 @@ from crawler.extract.text import render_text
 from crawler.files import atomic_write
 
 WARC_KEYS = ("filename", "offset", "length", "record_id")
+DOCUMENTS = "documents"  # the documents portal's profile name (crawler.site.PROFILES)
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,16 @@ def _aware(value: datetime) -> datetime:
 
 
 def article_dir(text_root: Path, article: Article, fetched_at: datetime) -> Path:
-    """The day folder: published date in Vietnam time, else the fetch date."""
+    """The day folder: published date in Vietnam time, else the fetch date; under a folder
+    named after the site for any site but the newspaper. The documents portal's pages go in
+    one folder, `documents/` (a document's files are written beside it, see files.py)."""
+    root = Path(text_root)
+    if article.site != "main":
+        root = root / article.site
+        if article.site == DOCUMENTS:
+            return root
     day = (article.published or _aware(fetched_at)).astimezone(VIETNAM)
-    return Path(text_root) / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
+    return root / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
 
 
 def _stamp(fetched_at: str) -> str:
@@ -125,7 +133,21 @@ def sidecar(
         "warnings": list(article.warnings),
         "warc": _warc(warc),
         "versions": versions,
-    }
+    } | site_fields(article)
+
+
+def site_fields(article: Article) -> dict[str, Any]:
+    """What a page of another site than the newspaper adds to its sidecar (the newspaper's
+    sidecars keep the fields they always had)."""
+    if article.site == "main":
+        return {}
+    fields: dict[str, Any] = {"site": article.site, "language": article.language}
+    if article.site == DOCUMENTS:
+        fields["document"] = dict(article.document)
+        fields["attachments"] = [{"title": t, "url": u} for t, u in article.attachments]
+    else:
+        fields["original"] = article.original
+    return fields
 
 
 def write_article(

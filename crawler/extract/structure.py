@@ -42,6 +42,7 @@ BODY_SHARE = 0.85
 MAX_RELATED_LINKS = 12
 # A lead is a sentence at least.
 MIN_LEAD_CHARS = 20
+LEAD_MIN_WORDS = 8  # a lead nobody marked is a sentence: a date or a byline is shorter
 # Text outside the links of a bare list of links: bullets, separators, a short label.
 MAX_LIST_LABEL_CHARS = 12
 # Never running text: the page's chrome, forms, media, scripts.
@@ -157,7 +158,9 @@ def body_container(
         if not children:
             break
         best = max(children, key=weight.__getitem__)
-        if best in paragraphs or weight[best] < BODY_SHARE * weight[node]:
+        if best in paragraphs:
+            break
+        if weight[best] < BODY_SHARE * weight[node] and not _lead_beside(best, children, count):
             break
         if count[best] == 1 and weight[best] < weight[node]:
             break
@@ -165,6 +168,19 @@ def body_container(
     if title is not None and not anchored and node is not root and count[node] < 2:
         return None  # one line of text away from the title: a footer's, not a body
     return node
+
+
+def _lead_beside(best, children: list, count: dict) -> bool:
+    """Whether the only other text beside ``best`` is one paragraph standing before it: a lead
+    nobody marked (no "(ĐCSVN)", no lead class), which is no part of the body, however long
+    it is next to a short body."""
+    others = [child for child in children if child is not best]
+    return (
+        len(others) == 1
+        and count[others[0]] == 1
+        and count[best] >= 2
+        and children.index(others[0]) < children.index(best)
+    )
 
 
 def first_paragraph(container: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
@@ -228,11 +244,52 @@ def lead_block(
     first = first_paragraph(container) if container is not None else None
     if first is None:
         return candidates[0] if candidates else None
+    if not candidates and title is not None:  # no mark, no name: what stands as a lead
+        return standing_lead(elements, position, title, container, first)
     limit = position.get(first, len(elements))
     before = [c for c in candidates if position.get(c, 0) < limit and c is not first]
     if before:
         return before[0]
     return stated[0] if stated else None
+
+
+def _running_text(element: lxml.html.HtmlElement) -> bool:
+    """A sentence or more of text, mostly not links: not a date line, a byline or a menu."""
+    text = fold(element.text_content())
+    n = chars(text)
+    # Chinese writes no spaces between words: its characters count as words.
+    words = len(text.split()) + sum(1 for c in text if "\u3400" <= c <= "\u9fff")
+    return n >= MIN_PARAGRAPH_CHARS and words >= LEAD_MIN_WORDS and link_chars(element) * 2 <= n
+
+
+def _emphasised(element: lxml.html.HtmlElement) -> bool:
+    """All of the block's text is bold or strong (its own text and tails aside: blank)."""
+    marked = "".join(e.text_content() for e in element.iter("strong", "b") if e is not element)
+    return fold(marked) == fold(element.text_content())
+
+
+def standing_lead(
+    elements: list,
+    position: dict,
+    title: lxml.html.HtmlElement,
+    container: lxml.html.HtmlElement,
+    first: lxml.html.HtmlElement,
+) -> lxml.html.HtmlElement | None:
+    """A lead nobody marked (an edition in another language has no "(ĐCSVN)"): the block of
+    running text standing between the title and the body, outside the body's container;
+    else the body's first paragraph when all of it is set in bold and more text follows."""
+    start, end = position.get(title, -1), position.get(first, len(elements))
+    inside = set(title.iter()) | set(container.iter()) | set(container.iterancestors())
+    for element in elements[start + 1 : end]:
+        if element in inside or element.tag not in _TEXT_BLOCKS:
+            continue
+        if any(child.tag in BLOCK_TAGS for child in element):
+            continue
+        if _running_text(element):
+            return element
+    if _emphasised(first) and len(_paragraph_blocks(container, {first})) >= 1:
+        return first
+    return None
 
 
 # -- related stories --------------------------------------------------------------------

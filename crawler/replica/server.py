@@ -124,9 +124,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         replica: ReplicaServer = self.server.replica  # type: ignore[attr-defined]
         target = self.path
+        # The host asked for: the other sites of dangcongsan.vn are served by name, to a
+        # client that uses the replica as its proxy (absolute-form target) or names the host.
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
         if target.startswith(("http://", "https://")):  # absolute-form request target
             parts = urlsplit(target)
             target = parts.path + (f"?{parts.query}" if parts.query else "")
+            host = parts.hostname or host
         fault = replica.fault_counter.next_fault(target)
         if fault == "slow":
             time.sleep(replica.fault_counter.plan.slow_seconds)
@@ -143,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
             replica._record(self, target, status, body, headers, fault)
             return
         site = replica.site
-        page = site.page(target) or site.not_found(target)
+        page = site.page(target, host) or site.not_found(target)
         headers = self._headers(page, replica)
         use_gzip = (
             page.compressible

@@ -13,6 +13,9 @@ from urllib.parse import parse_qs, quote_plus, unquote, urlsplit
 
 from . import articles, assets, feeds, listings, model, text, variants
 from .chrome import DEAD_PATHS, SEARCH_KEYWORDS, SISTER_LINKS
+from .documents import HOST as DOCUMENTS_HOST
+from .documents import ReplicaDocuments
+from .editions import EDITIONS, ReplicaEdition
 from .model import CATEGORIES, CATEGORY_BY_SLUG, ReplicaArticle
 from .page import HTML, Page
 
@@ -60,6 +63,12 @@ class ReplicaSite:
         self._articles = model.build(seed, per_generation, self.now)
         variants.adjust(self._articles, self.variant, seed)
         self._reindex()
+        # The other sites of dangcongsan.vn, each on its own host name (see page()).
+        originals = [a for a in self._articles if a.generation == 1 and not a.is_video]
+        self.sisters: dict[str, ReplicaDocuments | ReplicaEdition] = {
+            DOCUMENTS_HOST: ReplicaDocuments(),
+            **{e.host: ReplicaEdition(e, originals) for e in EDITIONS.values()},
+        }
 
     # -- the content ---------------------------------------------------------------------
     @property
@@ -181,7 +190,12 @@ class ReplicaSite:
         page = self.page(path)
         return None if page is None else (page.status, page.headers(), page.body)
 
-    def page(self, path: str) -> Page | None:
+    def page(self, path: str, host: str | None = None) -> Page | None:
+        """The page a path (with its query) answers; on another site's host name (the
+        documents portal, an edition) that site's page."""
+        sister = self.sisters.get((host or "").lower())
+        if sister is not None:
+            return sister.page(path)
         with self._lock:
             page = self._cache.get(path)
             if page is None:

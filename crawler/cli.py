@@ -16,6 +16,7 @@ from crawler.layout import Layout
 from crawler.replay.zipnum import ZIPNUM_OVER
 from crawler.replica.__main__ import add_arguments as add_replica_arguments
 from crawler.replica.__main__ import number_in, port_number
+from crawler.site import PROFILES
 
 
 class Parser(argparse.ArgumentParser):
@@ -65,6 +66,14 @@ def add_days(parser: argparse.ArgumentParser, what: str) -> None:
             metavar="YYYY-MM-DD",
             help=f"only those {what} {edge} this day (Vietnam time)",
         )
+
+
+def add_site_filter(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--site",
+        choices=tuple(PROFILES),
+        help="only texts of this site: main (the newspaper), documents, en, fr, cn",
+    )
 
 
 def add_color(parser: argparse.ArgumentParser) -> None:
@@ -306,7 +315,12 @@ def cmd_export_dataset(args: argparse.Namespace) -> int:
 
     with counter("rows") as tick:
         result = export_dataset(
-            Layout.of(args.out), args.dataset, since=args.since, until=args.until, on_row=tick
+            Layout.of(args.out),
+            args.dataset,
+            since=args.since,
+            until=args.until,
+            on_row=tick,
+            site=args.site,
         )
     print(json.dumps(result.__dict__ | {"path": str(result.path)}) if args.json else result.line())
     return 0
@@ -321,7 +335,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         hits = search(
             Layout.of(args.out),
             " ".join(args.query),
-            filters=Filters(args.since, args.until, args.category, args.author, tuple(args.tag)),
+            filters=Filters(
+                args.since, args.until, args.category, args.author, tuple(args.tag), args.site
+            ),
             limit=args.limit,
             order=args.sort,
             all_versions=args.all_versions,
@@ -346,9 +362,21 @@ def cmd_changes(args: argparse.Namespace) -> int:
             until=args.until,
             kinds=tuple(args.kind) if args.kind else KINDS,
             on_article=tick,
+            site=args.site,
         )
     for change in changes:
         print(change.as_json() if args.json else change.line())
+    return 0
+
+
+def cmd_translations(args: argparse.Namespace) -> int:
+    from crawler.research.translations import translations_of
+
+    found = translations_of(Layout.of(args.out), args.target)
+    for translation in found:
+        print(translation.as_json() if args.json else translation.line())
+    if not args.json:
+        print(f"{len(found)} translation{'' if len(found) == 1 else 's'}", file=sys.stderr)
     return 0
 
 
@@ -436,6 +464,7 @@ def build_parser() -> Parser:
     add_out(search)
     add_json(search)
     add_days(search, "published")
+    add_site_filter(search)
     search.add_argument("--category", metavar="NAME", help="only this category (e.g. thoi-su)")
     search.add_argument("--author", metavar="NAME", help="only this author")
     search.add_argument(
@@ -464,6 +493,7 @@ def build_parser() -> Parser:
     add_out(changes)
     add_json(changes)
     add_days(changes, "seen")
+    add_site_filter(changes)
     changes.add_argument(
         "--kind",
         action="append",
@@ -471,6 +501,14 @@ def build_parser() -> Parser:
         help="only changes of this kind (repeatable)",
     )
     changes.set_defaults(handler=cmd_changes)
+
+    translations = commands.add_parser(
+        "translations", help="the editions' articles (en, fr, cn) that translate an article"
+    )
+    translations.add_argument("target", metavar="ID_OR_URL", help="the Vietnamese article")
+    add_out(translations)
+    add_json(translations)
+    translations.set_defaults(handler=cmd_translations)
 
     diff = commands.add_parser("diff", help="what changed between two versions of an article")
     diff.add_argument("target", metavar="ID_OR_URL")
@@ -538,6 +576,7 @@ def build_parser() -> Parser:
     add_out(dataset)
     add_json(dataset)
     add_days(dataset, "published")
+    add_site_filter(dataset)
     dataset.set_defaults(handler=cmd_export_dataset)
 
     verify = commands.add_parser(

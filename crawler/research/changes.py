@@ -18,6 +18,7 @@ from crawler.layout import Layout
 from crawler.research.corpus import Article, iter_articles, parse_time
 from crawler.research.diff import diff_texts
 from crawler.research.takedowns import takedowns
+from crawler.site import profile_of
 
 KINDS = ("edited", "removed", "restored")
 
@@ -56,8 +57,10 @@ def find_changes(
     until: date | None = None,
     kinds: tuple[str, ...] = KINDS,
     on_article: Callable[[], None] | None = None,
+    site: str | None = None,
 ) -> list[Change]:
-    """The changes seen between two days (Vietnam time, both included), oldest first."""
+    """The changes seen between two days (Vietnam time, both included), oldest first; of one
+    site of dangcongsan.vn only, when `site` names it."""
     if not layout.text_dir.is_dir():
         raise DcsError(f"no text files in {layout.text_dir}: nothing archived to compare")
     low = datetime.combine(since, time(), VIETNAM) if since else None
@@ -66,13 +69,19 @@ def find_changes(
     def wanted(moment: datetime) -> bool:
         return (low is None or moment >= low) and (high is None or moment < high)
 
-    events = [t for t in takedowns(layout) if t.event in kinds and wanted(t.at)]
+    events = [
+        t
+        for t in takedowns(layout)
+        if t.event in kinds and wanted(t.at) and site in (None, profile_of(t.url).name)
+    ]
     gone = {t.url for t in events}
     known: dict[str, tuple[str, str]] = {}  # canonical URL -> (id, title) of the taken down
     found: list[Change] = []
     for article in iter_articles(layout.text_dir):
         if on_article is not None:
             on_article()
+        if site is not None and article.site != site:
+            continue
         if article.live_url in gone:
             known[article.live_url] = (article.id, article.title)
         if "edited" in kinds:

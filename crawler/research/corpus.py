@@ -23,7 +23,7 @@ from typing import Any
 from crawler.errors import DcsError
 from crawler.extract.dates import VIETNAM, parse_iso
 from crawler.replay.sidecars import glob_escape
-from crawler.site import Site
+from crawler.site import PROFILES, Site
 
 # `<id>.txt`, `<id>.<YYYYmmddHHMMSS>.txt`, `<id>.<stamp>-2.txt` (two texts in one second)
 _TEXT_NAME = re.compile(r"^(?P<id>.+?)(?:\.(?P<stamp>\d{14})(?:-\d+)?)?\.txt$")
@@ -110,6 +110,15 @@ class Article:
         return self.meta.get("url") or ""
 
     @property
+    def site(self) -> str:
+        """Which site of dangcongsan.vn it is from (crawler.site.PROFILES)."""
+        return site_of(self.key)
+
+    @property
+    def language(self) -> str:
+        return self.meta.get("language") or PROFILES[self.site].language
+
+    @property
     def live_url(self) -> str:
         """The URL on the live site (an archive made from a mirror files it so too), as
         `dcs replay` takes it."""
@@ -145,7 +154,17 @@ class Article:
 
     def version_parts(self, version: Version) -> TextParts | None:
         text = version.read()
+        if text is not None and self.meta.get("kind") == "file":  # a PDF's text: all body
+            return TextParts(self.title, "", (), tuple(text.split("\n")))
         return None if text is None else parse_text(text, lead=self.has_lead)
+
+
+def site_of(key: str) -> str:
+    """The site of an article by where it lies: the newspaper's in day folders at the top of
+    the text folder, every other site's under a folder of its name (`en/2026/…`,
+    `documents/…`; see crawler.extract.output.article_dir)."""
+    first = key.split("/", 1)[0]
+    return first if first in PROFILES else "main"
 
 
 def parse_time(value: object) -> datetime | None:

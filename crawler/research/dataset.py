@@ -54,6 +54,15 @@ COLUMNS = (
     ("warc_length", "int"),
     ("warc_record_id", "string"),
     ("text_path", "string"),
+    # which site of dangcongsan.vn, in which language; an edition's Vietnamese original; a
+    # document's number, issuing body and date of issue; a file's document page
+    ("site", "string"),
+    ("language", "string"),
+    ("original_url", "string"),
+    ("document_number", "string"),
+    ("document_issuer", "string"),
+    ("document_issued", "string"),
+    ("attached_to", "string"),
 )
 _TIMES = {name for name, kind in COLUMNS if kind.startswith("time")}
 
@@ -80,9 +89,11 @@ def export_dataset(
     since: date | None = None,
     until: date | None = None,
     on_row: Callable[[], None] | None = None,
+    site: str | None = None,
 ) -> ExportResult:
     """Write every text of the articles published between two days (Vietnam time, both
-    included; all when not given) to `out`."""
+    included; all when not given) to `out`; of one site of dangcongsan.vn, when `site`
+    names it."""
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise DcsError(f"cannot tell the format of {out}: name it .jsonl, .parquet or .csv")
@@ -96,6 +107,8 @@ def export_dataset(
 
     def rows() -> Iterator[dict[str, Any]]:
         for article in iter_articles(layout.text_dir):
+            if site is not None and article.site != site:
+                continue
             published = article.published
             day = published.astimezone(VIETNAM).date() if published else None
             if (since and (day is None or day < since)) or (until and (day is None or day > until)):
@@ -124,6 +137,8 @@ def article_rows(article: Article, gone: dict[str, datetime]) -> Iterator[dict[s
     meta = article.meta
     removed = gone.get(article.live_url)
     links = {r.get("title"): r.get("url") for r in meta.get("related") or [] if isinstance(r, dict)}
+    original = meta.get("original") if isinstance(meta.get("original"), dict) else None
+    document = meta.get("document") if isinstance(meta.get("document"), dict) else {}
     for version in article.versions:
         text = version.read()
         if text is None:
@@ -158,6 +173,13 @@ def article_rows(article: Article, gone: dict[str, datetime]) -> Iterator[dict[s
             "warc_length": _int(warc.get("length")),
             "warc_record_id": warc.get("record_id"),
             "text_path": str(version.path),
+            "site": article.site,
+            "language": article.language,
+            "original_url": (original or {}).get("url"),
+            "document_number": document.get("number"),
+            "document_issuer": document.get("issuer"),
+            "document_issued": document.get("issued"),
+            "attached_to": meta.get("document") if meta.get("kind") == "file" else None,
         }
 
 

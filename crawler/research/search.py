@@ -23,6 +23,7 @@ from crawler.layout import Layout
 from crawler.research.index import SLOT_BITS, SearchIndexError, connect, update_index
 from crawler.research.query import Query, Term, parse_query
 from crawler.research.vietnamese import fold, key, words
+from crawler.site import PROFILES
 
 ORDERS = ("newest", "oldest", "relevance")
 SNIPPET_CHARS = 160  # about two lines of a terminal
@@ -34,13 +35,15 @@ _WEIGHTS = (5.0, 1.0)
 @dataclass(frozen=True)
 class Filters:
     """What hits must also be: published in a range of days (Vietnam time), in a category,
-    by an author, with every one of some tags. Names compare folded (`thoi su` = `Thời sự`)."""
+    by an author, with every one of some tags, from one site of dangcongsan.vn (main,
+    documents, en, fr, cn). Names compare folded (`thoi su` = `Thời sự`)."""
 
     since: date | None = None
     until: date | None = None
     category: str | None = None
     author: str | None = None
     tags: tuple[str, ...] = ()
+    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ def _query(
     if filters.author:
         where.append("d.author_key = :author")
         params["author"] = key(filters.author)
+    if filters.site:  # by the folder the text lies in (corpus.site_of)
+        where.append(f"{_SITE_OF_ARTICLE} = :site")
+        params["site"] = filters.site
     for n, tag in enumerate(filters.tags):
         where.append(f"instr(d.tag_keys, :tag{n}) > 0")
         params[f"tag{n}"] = f"|{key(tag)}|"
@@ -130,6 +136,14 @@ def _query(
         f" WHERE {' AND '.join(where)} ORDER BY {ordering} LIMIT :limit"
     )
     return db.execute(sql, params).fetchall()
+
+
+# corpus.site_of in SQL: the first step of the article's key when it names a site.
+_FIRST_STEP = "substr(d.article, 1, instr(d.article, '/') - 1)"
+_SITE_OF_ARTICLE = (
+    f"CASE WHEN {_FIRST_STEP} IN ({', '.join(repr(name) for name in PROFILES)})"
+    f" THEN {_FIRST_STEP} ELSE 'main' END"
+)
 
 
 def _day_start(day: date) -> int:

@@ -160,8 +160,8 @@ def _dt(value: float | None) -> datetime | None:
 
 def _kind(kind: Kind | str | None, url: str) -> str:
     if kind is None:
-        # Canonical URLs are on the live host, so the live rules classify them.
-        return Site().classify(url).value
+        # Canonical URLs are on the live hosts, so the live rules of their site classify them.
+        return Site.of(url).classify(url).value
     return kind.value if isinstance(kind, Enum) else str(kind)
 
 
@@ -330,7 +330,7 @@ def _capture(row: sqlite3.Row) -> Capture:
 
 def _own_url(url: str, target_uri: str | None) -> str:
     # Its own archived URL, not that of another URL whose payload it repeats (dedup).
-    return target_uri if target_uri and Site().canonical(target_uri) == url else url
+    return target_uri if target_uri and Site.of(target_uri).canonical(target_uri) == url else url
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:

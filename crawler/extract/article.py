@@ -71,9 +71,10 @@ class Article:
         reasons = []
         if self.method == GENERIC:
             reasons.append("generic")
-        # The paper's mark opens the newspaper's leads only; elsewhere a lead is a lead.
+        # The paper's mark opens the newspaper's leads only; elsewhere a lead is a lead, and
+        # a document of the documents portal need have none.
         mark = LEAD_PREFIX if self.site == "main" else ""
-        if not self.lead or not self.lead.startswith(mark):
+        if (not self.lead or not self.lead.startswith(mark)) and self.site != "documents":
             reasons.append("no-lead")
         if self.unread_related:
             reasons.append("related-unread")

@@ -107,7 +107,7 @@ def write_file_text(
         "size": len(data),
         "file_sha1": hashlib.sha1(data).hexdigest(),
         "pages": pages,
-        "page_break": "\\f" if text is not None else None,
+        "page_break": "\f" if text is not None else None,  # JSON writes it "\f"
         "fetched_at": fetched,
         "sha1": text_sha1,
         "extractor": extractor_info(),

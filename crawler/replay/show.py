@@ -183,7 +183,7 @@ def _with_scheme(url: str) -> str:
 
 def _captures_of_url(out_dir: str | os.PathLike, url: str) -> list[CaptureInfo]:
     """Captures whose URL has the same canonical form (scheme, www., tracking, query...)."""
-    site = Site()
+    site = Site.of(url)  # the rules of its own site: the newspaper, the portal, an edition
     canonical = site.canonical(url)
     # The index is keyed by SURT; every variant of the URL shares the SURT of its path.
     prefix = surt.surt(canonical.split("?", 1)[0])

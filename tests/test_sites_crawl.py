@@ -190,9 +190,7 @@ def test_an_english_crawl_archives_its_articles_with_language_and_original(engli
         assert lines == [title, lead, *body]  # the lead found by what it is: no "(ĐCSVN)"
         meta = sidecar(texts[number].with_suffix(".json"))
         assert meta["language"] == "en" and meta["site"] == "en"
-        assert meta["original"] == (
-            {"url": original.url, "id": original.id} if original else None
-        )
+        assert meta["original"] == ({"url": original.url, "id": original.id} if original else None)
         assert meta["published"] is not None
 
 

@@ -5,6 +5,7 @@ research tools filtered by site."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import unicodedata
 from importlib import resources
@@ -41,22 +42,26 @@ def replica():
         yield site, server
 
 
+def crawl_alone(replica, tmp_path_factory, name: str):
+    """A crawl of one site into a folder of its own, and what the replica was asked."""
+    _site, server = replica
+    out = tmp_path_factory.mktemp(name) / "archive"
+    server.clear_log()
+    crawl(server.base_url, out, "--site", name)
+    return out, server.log
+
+
 @pytest.fixture(scope="module")
 def documents(replica, tmp_path_factory):
-    site, server = replica
-    out = tmp_path_factory.mktemp("documents") / "archive"
-    server.clear_log()
-    crawl(server.base_url, out, "--site", "documents")
-    return site.sisters[DOCUMENTS_HOST], out, server.log
+    return (
+        replica[0].sisters[DOCUMENTS_HOST],
+        *crawl_alone(replica, tmp_path_factory, "documents"),
+    )
 
 
 @pytest.fixture(scope="module")
 def english(replica, tmp_path_factory):
-    site, server = replica
-    out = tmp_path_factory.mktemp("en") / "archive"
-    server.clear_log()
-    crawl(server.base_url, out, "--site", "en")
-    return site, out, server.log
+    return (replica[0], *crawl_alone(replica, tmp_path_factory, "en"))
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +134,7 @@ def test_attached_pdfs_are_in_the_warc_files_byte_for_byte(documents):
         data = resources.files("crawler.replica").joinpath("data", "files", path.rsplit("/")[-1])
         record = responses[DOCS + path]
         assert record.headers["content-type"] == "application/pdf"
-        assert record.payload_sha1 == __import__("hashlib").sha1(data.read_bytes()).hexdigest()
+        assert record.payload_sha1 == hashlib.sha1(data.read_bytes()).hexdigest()
 
 
 def test_a_pdfs_text_is_written_beside_its_document_with_page_breaks(documents):

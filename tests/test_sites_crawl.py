@@ -182,6 +182,23 @@ def test_a_documents_crawl_asks_the_mirror_for_the_portal_by_name_only(documents
     assert f"{DOCS}/robots.txt" in uris and all(u.startswith(DOCS) for u in uris)
 
 
+def test_dcs_extract_rebuilds_the_documents_and_their_pdf_texts_from_the_warc_files(
+    documents, tmp_path
+):
+    _, out, _ = documents
+    result = dcs("extract", str(out / "warc"), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "files: 5 attached files read, 1 PDFs without a text layer" in result.stdout
+
+    def texts(root):
+        return {p.relative_to(root): p.read_bytes() for p in root.rglob("*.txt")}
+
+    assert texts(tmp_path / "text") == texts(out / "text")
+    scan = tmp_path / "text" / "documents" / "7001.nghi-quyet-43-ban-chup.pdf.json"
+    assert sidecar(scan)["flags"] == ["no-text-layer"]
+    assert sidecar(scan)["document"].endswith("-7001")
+
+
 # -- an edition -------------------------------------------------------------------------------
 def test_an_english_crawl_archives_its_articles_with_language_and_original(english):
     site, out, log = english

@@ -1,11 +1,14 @@
 """Re-extraction from WARC files alone: every archived article page to text + sidecar again.
 
 Three passes, each split over a process pool:
-1. index: each WARC file is read for its article responses (200, HTML, an article URL);
+1. index: each WARC file is read for its article responses (200, HTML, an article URL) and
+   the documents portal's attached files;
 2. extract: batches of those records are read back by offset and extracted (pure); the
    articles are spooled to a scratch folder, only their destination comes back;
 3. write: captures are grouped by destination file and written in WARC-Date order, one
    destination per task, so versions come out the same whatever the number of workers.
+Then the files: each attached file's text layer, written beside the document that links it
+(the documents' sidecars, just written, say which one: their `attachments`).
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.errors import DcsError
 from crawler.extract.article import GENERIC
+from crawler.extract.attachment import NO_TEXT_LAYER, write_file_text
 from crawler.extract.extractor import extract
 from crawler.extract.html import charset_of
-from crawler.extract.output import article_dir, write_article
+from crawler.extract.output import DOCUMENTS, article_dir, write_article
 from crawler.extract.suspect import SuspectTexts, suspect_entry
 from crawler.files import atomic_write
 from crawler.site import Kind, Site
@@ -57,6 +61,7 @@ class Capture:
     length: int
     url: str = field(compare=False)
     record_id: str = field(compare=False)
+    kind: str = field(default=Kind.ARTICLE.value, compare=False)  # or a document's "file"
 
 
 @dataclass
@@ -76,6 +81,8 @@ class Summary:
     damaged: list[str] = field(default_factory=list)  # "FILE: bytes A-B (why)", one per file
     warc_files: int = 0
     suspect: SuspectTexts = field(default_factory=SuspectTexts)  # texts that look wrong
+    files: int = 0  # attached files read (the documents portal's PDFs)
+    no_text_layer: list[str] = field(default_factory=list)  # URLs of PDFs without one
 
     def __str__(self) -> str:
         lines = [
@@ -84,6 +91,11 @@ class Summary:
             f" {self.no_body} without body text, {self.generic} by the generic extractor",
             f"text: {self.suspect.summary()}",
         ]
+        if self.files:
+            lines.append(
+                f"files: {self.files} attached files read, {len(self.no_text_layer)} PDFs "
+                "without a text layer"
+            )
         lines += [f"failed: {url}: {reason}" for url, reason in self.failures]
         return "\n".join(lines)
 
@@ -103,6 +115,8 @@ class Summary:
             "skipped": self.skipped,
             "damaged": self.damaged,
             "suspect_texts": self.suspect.as_dict(),
+            "files": self.files,
+            "no_text_layer": self.no_text_layer,
         }
 
 
@@ -138,7 +152,8 @@ def _warc_date(value: str) -> datetime:
 
 # -- pass 1: index -------------------------------------------------------------------------
 def _skip_reason(record: Any, url: str) -> str | None:
-    """Why a response or revisit record is not an article page to extract, or None."""
+    """Why a response or revisit record is not an article page (or an attached file) to
+    extract, or None."""
     if record.rec_type != "response":
         return record.rec_type
     if record.http_headers is None:
@@ -146,7 +161,10 @@ def _skip_reason(record: Any, url: str) -> str | None:
     status = record.http_headers.get_statuscode()
     if status != "200":
         return f"status {status}"
-    if Site.of(url).classify(url) is not Kind.ARTICLE:
+    kind = Site.of(url).classify(url)
+    if kind is Kind.FILE:
+        return None if record.rec_headers.get_header("WARC-Truncated") is None else "truncated"
+    if kind is not Kind.ARTICLE:
         return "not an article URL"
     content_type = (record.http_headers.get_header("Content-Type") or "").lower()
     if content_type and not content_type.startswith(HTML_TYPES):
@@ -195,6 +213,7 @@ def _capture(records: ArchiveIterator, record: Any, path: str, skipped: Counter)
         length=records.get_record_length(),
         url=url,
         record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
+        kind=Site.of(url).classify(url).value,
     )
 
 
@@ -252,17 +271,61 @@ def write_group(items: list[tuple[Capture, str, int, int]], text_root: str) -> l
         with open(spool, "rb") as handle:
             handle.seek(start)
             article = pickle.loads(handle.read(length))
-        warc = {
-            "filename": os.path.basename(capture.path),
-            "offset": capture.offset,
-            "length": capture.length,
-            "record_id": capture.record_id,
-        }
+        warc = _location(capture)
         written = write_article(
             article, Path(text_root), url=capture.url, fetched_at=capture.date, warc=warc
         )
         statuses.append(written.status)
     return statuses
+
+
+def _attachments(text_root: Path) -> dict[str, str]:
+    """Attached file URL -> the canonical URL of the document page that links it, as the
+    documents' sidecars say."""
+    linked: dict[str, str] = {}
+    for path in sorted((text_root / DOCUMENTS).glob("*.json")):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for attachment in meta.get("attachments") or []:
+            url = attachment.get("url") if isinstance(attachment, dict) else None
+            if url:
+                linked.setdefault(url, meta.get("canonical_url"))
+    return linked
+
+
+def write_files(captures: list[Capture], text_root: str, linked: dict[str, str]) -> list[tuple]:
+    """Each attached file's text and sidecar; per capture (flags, error or None)."""
+    results = []
+    for capture in captures:
+        try:
+            with open(capture.path, "rb") as handle:
+                body, _charset = _read_body(handle, capture)
+                handle.seek(capture.offset)
+                record = next(iter(ArchiveIterator(handle)))
+                content_type = record.http_headers.get_header("Content-Type") or ""
+            canonical = Site.of(capture.url).canonical(capture.url)
+            written = write_file_text(
+                body, Path(text_root), url=capture.url, canonical=canonical,
+                document=linked.get(canonical), content_type=content_type,
+                fetched_at=capture.date, warc=_location(capture),
+            )  # fmt: skip
+            results.append((written.flags, None))
+        except Exception as exc:  # one bad file must not stop the others
+            results.append(
+                ((), f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            )
+    return results
+
+
+def _location(capture: Capture) -> dict[str, Any]:
+    return {
+        "filename": os.path.basename(capture.path),
+        "offset": capture.offset,
+        "length": capture.length,
+        "record_id": capture.record_id,
+    }
 
 
 def _write_groups(groups: list[list], text_root: str) -> list[list[str]]:
@@ -327,6 +390,9 @@ def reextract(
                     summary.damaged.append(f"{path}: {problem}")
                 b.update()
         captures.sort()
+        # A file's URL names one file: its latest capture is the one read.
+        files = list({c.url: c for c in captures if c.kind == Kind.FILE.value}.values())
+        captures = [c for c in captures if c.kind != Kind.FILE.value]
         summary.records = len(captures)
 
         batches = _chunks(captures, max(1, min(BATCH_SIZE, len(captures) // (workers * 4) or 1)))
@@ -360,6 +426,27 @@ def reextract(
                     summary.articles += 1
                     setattr(summary, status, getattr(summary, status) + 1)
                 b.update(sum(len(g) for g in chunk))
+
+        linked = _attachments(text_root)
+        with tqdm(total=len(files), desc="files", unit="file", disable=not progress or not files,
+                  file=sys.stderr) as b:  # fmt: skip
+            chunks = _chunks(files, max(1, len(files) // (workers * 2) or 1))
+            for chunk, outcomes in zip(
+                chunks,
+                runner.map(
+                    write_files, chunks, [str(text_root)] * len(chunks), [linked] * len(chunks)
+                ),  # fmt: skip
+                strict=True,
+            ):
+                for capture, (flags, error) in zip(chunk, outcomes, strict=True):
+                    if error is not None:
+                        failed[error] += 1
+                        summary.failures.append((capture.url, error))
+                        continue
+                    summary.files += 1
+                    if NO_TEXT_LAYER in flags:
+                        summary.no_text_layer.append(capture.url)
+                b.update(len(chunk))
     finally:
         runner.close()
         shutil.rmtree(scratch, ignore_errors=True)

@@ -221,6 +221,10 @@ def summary(report: dict, where: str) -> str:
         + (f", {damaged} with damage (see dcs verify)" if damaged else "")
         if recovered
         else "",
+        f"{report['files']} attached files ({len(report['no_text_layer'])} PDFs without a "
+        "text layer: flagged, not read)"
+        if report.get("files")
+        else "",
     ]
     return (
         f"Crawl {report['finish_reason']} in {report['duration_seconds']:.1f}s: "

@@ -4,13 +4,16 @@ lead and original. The crawls themselves are in test_sites_crawl.py."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from datetime import UTC, datetime
 from importlib import resources
 
 import lxml.html
 import pytest
 
 from crawler.extract import extract
+from crawler.extract.attachment import write_file_text
 from crawler.extract.document import document_fields, issue_date
 from crawler.extract.pdf import PAGE_BREAK, is_pdf, pdf_text
 from crawler.replica import ReplicaSite
@@ -191,3 +194,24 @@ def test_an_edition_article_naming_no_original_has_none(replica):
     article = extract(html, url)
     assert article.original is None
     assert "no link to a Vietnamese original" in article.warnings
+
+
+def test_a_file_met_without_its_page_goes_beside_the_document_that_lists_it(tmp_path):
+    pdf = f"{DOCS}/upload/2005/20110116/cuong-linh-2011.pdf"
+    document = f"{DOCS}/a/b/cuong-linh-1528"
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    sidecar = {"canonical_url": document, "attachments": [{"title": "Tải về", "url": pdf}]}
+    (folder / "1528.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    data = replica_file("cuong-linh-2011.pdf")
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    written = write_file_text(
+        data, tmp_path, url=pdf, canonical=pdf, document=None, content_type="", fetched_at=when
+    )
+    assert written.text == folder / "1528.cuong-linh-2011.pdf.txt"
+    assert json.loads(written.sidecar.read_text())["document"] == document
+    alone = f"{DOCS}/Uploads/2021/3/5/lone.pdf"
+    written = write_file_text(
+        data, tmp_path, url=alone, canonical=alone, document=None, content_type="", fetched_at=when
+    )
+    assert written.text == folder / "files" / "lone.pdf.txt"

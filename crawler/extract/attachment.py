@@ -1,8 +1,9 @@
 """An attached file of the documents portal (a PDF) made into its text and sidecar.
 
 The text goes beside the text of the document page that links it:
-`TEXT/documents/<document id>.<file name>.txt` and `.json` (a file met on a page that is
-no document goes under `TEXT/documents/files/`). The text is the PDF's text layer, pages
+`TEXT/documents/<document id>.<file name>.txt` and `.json`. A file met without its page (a
+crawl resumed after a crash) goes beside the document whose sidecar lists it; one that no
+document lists, under `TEXT/documents/files/`. The text is the PDF's text layer, pages
 separated by a line holding a single form feed (crawler.extract.pdf). A PDF without a
 text layer (a scan) gets a sidecar flagged `no-text-layer` and no text file: nothing is
 guessed. A file that is not a PDF (a Word file, an archive) is archived in the WARCs only.
@@ -11,6 +12,7 @@ guessed. A file that is not a PDF (a Word file, an archive) is archived in the W
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -51,6 +53,22 @@ def file_name(url: str) -> str:
     return name
 
 
+def attached_to(text_root: Path) -> dict[str, str]:
+    """Attached file URL -> the canonical URL of the document page that lists it among its
+    `attachments`, as the documents' sidecars say (the first, by file name)."""
+    linked: dict[str, str] = {}
+    for path in sorted((Path(text_root) / DOCUMENTS).glob("*.json")):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for attachment in meta.get("attachments") or []:
+            url = attachment.get("url") if isinstance(attachment, dict) else None
+            if url and meta.get("canonical_url"):
+                linked.setdefault(url, meta["canonical_url"])
+    return linked
+
+
 def file_stem(text_root: Path, url: str, document: str | None) -> Path:
     """Where a file's text and sidecar go, without their suffix."""
     folder = Path(text_root) / DOCUMENTS
@@ -73,6 +91,8 @@ def write_file_text(
 ) -> FileText:
     """Read the file's text layer and write its text and sidecar (whole-or-nothing writes).
     Raises PdfError when a PDF cannot be opened."""
+    # Met without its page (resumed after a crash): beside the document that lists it.
+    document = document or attached_to(text_root).get(canonical)
     stem = file_stem(text_root, canonical, document)
     flags: list[str] = []
     text = None

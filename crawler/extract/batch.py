@@ -32,10 +32,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.errors import DcsError
 from crawler.extract.article import GENERIC
-from crawler.extract.attachment import NO_TEXT_LAYER, write_file_text
+from crawler.extract.attachment import NO_TEXT_LAYER, attached_to, write_file_text
 from crawler.extract.extractor import extract
 from crawler.extract.html import charset_of
-from crawler.extract.output import DOCUMENTS, article_dir, write_article
+from crawler.extract.output import article_dir, write_article
 from crawler.extract.suspect import SuspectTexts, suspect_entry
 from crawler.files import atomic_write
 from crawler.site import Kind, Site
@@ -279,22 +279,6 @@ def write_group(items: list[tuple[Capture, str, int, int]], text_root: str) -> l
     return statuses
 
 
-def _attachments(text_root: Path) -> dict[str, str]:
-    """Attached file URL -> the canonical URL of the document page that links it, as the
-    documents' sidecars say."""
-    linked: dict[str, str] = {}
-    for path in sorted((text_root / DOCUMENTS).glob("*.json")):
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for attachment in meta.get("attachments") or []:
-            url = attachment.get("url") if isinstance(attachment, dict) else None
-            if url:
-                linked.setdefault(url, meta.get("canonical_url"))
-    return linked
-
-
 def write_files(captures: list[Capture], text_root: str, linked: dict[str, str]) -> list[tuple]:
     """Each attached file's text and sidecar; per capture (flags, error or None)."""
     results = []
@@ -427,7 +411,7 @@ def reextract(
                     setattr(summary, status, getattr(summary, status) + 1)
                 b.update(sum(len(g) for g in chunk))
 
-        linked = _attachments(text_root)
+        linked = attached_to(text_root)
         with tqdm(total=len(files), desc="files", unit="file", disable=not progress or not files,
                   file=sys.stderr) as b:  # fmt: skip
             chunks = _chunks(files, max(1, len(files) // (workers * 2) or 1))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from crawler.errors import DcsError
 from crawler.files import atomic_write
+from crawler.site import MAIN, PROFILES
 
 DEFAULT_OUT_DIR = "archive"
 LAYOUT_FILE = "layout.json"
@@ -126,3 +127,16 @@ class Layout:
 def _relative(root: Path, path: Path) -> str:
     absolute, base = path.absolute(), root.absolute()
     return str(absolute.relative_to(base)) if absolute.is_relative_to(base) else str(absolute)
+
+
+def sidecar_globs(article_id: str) -> list[str]:
+    """Where an article ID's sidecar may lie under the text folder, one glob pattern per site
+    (crawler.extract.output.article_dir): the newspaper's `YYYY/MM/DD/<id>.json`, an
+    edition's `en/YYYY/MM/DD/<id>.json`, the documents portal's `documents/<id>.json`.
+    ``article_id`` is a glob: escape it first."""
+    globs = [f"*/*/*/{article_id}.json"]
+    for profile in PROFILES.values():
+        if profile is not MAIN:
+            dated = "" if profile.documents else "*/*/*/"
+            globs.append(f"{profile.name}/{dated}{article_id}.json")
+    return globs

@@ -283,6 +283,10 @@ def test_the_replay_tools_find_other_sites_captures(everything):
     shown = dcs("replay", "show", "--out", str(out), f"{DOCS}{SCANNED}", "--headers")
     assert shown.returncode == 0, shown.stderr
     assert "application/pdf" in shown.stdout
+    by_id = dcs("replay", "show", "--out", str(out), "6587")  # a document, by its number
+    assert by_id.stdout.startswith("Thông tư số 17/2020/TT-BGDĐT"), by_id.stderr
+    story = dcs("replay", "show", "--out", str(out), "820001")  # an edition's article
+    assert story.stdout.startswith("越共中央总书记在河内会见选民"), story.stderr
 
 
 def test_a_crawl_of_the_newspaper_alone_asks_for_no_other_site(replica, tmp_path):

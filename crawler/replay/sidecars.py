@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.layout import Layout
+from crawler.layout import Layout, sidecar_globs
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,10 @@ def iter_sidecars(out_dir: str | os.PathLike, article_id: str | None = None) -> 
     if article_id is None:
         paths = root.rglob("*.json")
     else:
-        # DIR/text/YYYY/MM/DD/<id>.json (older texts are listed inside it, not beside it).
-        paths = root.glob(f"*/*/*/{glob_escape(article_id)}.json")
+        # DIR/text/YYYY/MM/DD/<id>.json, DIR/text/en/YYYY/MM/DD/<id>.json… (older texts are
+        # listed inside it, not beside it).
+        pattern = glob_escape(article_id)
+        paths = [path for glob in sidecar_globs(pattern) for path in root.glob(glob)]
     for path in sorted(paths):
         sidecar = read_sidecar(path)
         if sidecar is not None:

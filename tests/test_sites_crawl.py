@@ -199,6 +199,21 @@ def test_dcs_extract_rebuilds_the_documents_and_their_pdf_texts_from_the_warc_fi
     assert sidecar(scan)["document"].endswith("-7001")
 
 
+def test_a_file_over_file_maxsize_is_archived_as_its_headers_and_listed(replica, tmp_path):
+    _, server = replica
+    out = tmp_path / "archive"
+    crawl(server.base_url, out, "--site", "documents", "-s", "FILE_MAXSIZE=4000")
+    cut = {e["url"].rsplit("/", 1)[-1] for e in report(out)["ceilings"]}
+    assert cut == {"cuong-linh-2011.pdf", "thong-tu-17-2020-tt-bgddt.pdf",
+                   "ket-luan-102-kl-tw.pdf", "van-kien-dai-hoi-tap-1.pdf"}  # fmt: skip
+    assert not list((out / "text" / "documents").glob("*.pdf.txt"))
+    assert report(out)["files"] == 1  # the scan, 1,880 bytes, is under the ceiling
+    truncated = [
+        r for r in records(out / "warc") if r.uri.endswith(".pdf") and r.type == "response"
+    ]
+    assert {r.warc_headers.get("WARC-Truncated") for r in truncated} == {"length", None}
+
+
 # -- an edition -------------------------------------------------------------------------------
 def test_an_english_crawl_archives_its_articles_with_language_and_original(english):
     site, out, log = english

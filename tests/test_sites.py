@@ -215,3 +215,29 @@ def test_a_file_met_without_its_page_goes_beside_the_document_that_lists_it(tmp_
         data, tmp_path, url=alone, canonical=alone, document=None, content_type="", fetched_at=when
     )
     assert written.text == folder / "files" / "lone.pdf.txt"
+
+
+PARAGRAPH = "Đoạn văn thứ {n} của bài báo, đủ dài để được đọc như một đoạn văn của thân bài."
+
+
+def standing_page(before: str) -> str:
+    body = "".join(f"<p>{PARAGRAPH.format(n=n)}</p>" for n in range(2, 6))
+    return (
+        "<html><head><title>Tiêu đề bài viết thử nghiệm</title></head><body><article>"
+        f"<h1>Tiêu đề bài viết thử nghiệm</h1>{before}"
+        f"<p>{'Đoạn đứng riêng trước thân bài, một câu dài như một lời dẫn của bài viết. ' * 3}"
+        f"</p><div>{body}</div></article></body></html>"
+    )
+
+
+def test_a_paragraph_standing_apart_before_the_body_is_the_lead_when_none_is_marked():
+    article = extract(standing_page(""), "https://en.dangcongsan.vn/politics/a-b-c-d-800009.html")
+    assert article.lead.startswith("Đoạn đứng riêng trước thân bài")
+    assert article.paragraphs[0] == PARAGRAPH.format(n=2)
+
+
+def test_a_paragraph_standing_apart_stays_in_the_body_when_the_page_marks_its_lead():
+    marked = "<div>(ĐCSVN) - Lời dẫn của bài viết, có dấu của báo ở đầu như mọi bài.</div>"
+    article = extract(standing_page(marked), "https://dangcongsan.vn/thoi-su/a-b-c-d-533819.html")
+    assert article.lead.startswith("(ĐCSVN) - Lời dẫn")
+    assert article.paragraphs[0].startswith("Đoạn đứng riêng trước thân bài")

@@ -160,7 +160,9 @@ def body_container(
         best = max(children, key=weight.__getitem__)
         if best in paragraphs:
             break
-        if weight[best] < BODY_SHARE * weight[node] and not _lead_beside(best, children, count):
+        if weight[best] < BODY_SHARE * weight[node] and not (
+            _lead_beside(best, children, count) and not _marked_lead(root)
+        ):
             break
         if count[best] == 1 and weight[best] < weight[node]:
             break
@@ -168,6 +170,12 @@ def body_container(
     if title is not None and not anchored and node is not root and count[node] < 2:
         return None  # one line of text away from the title: a footer's, not a body
     return node
+
+
+def _marked_lead(root: lxml.html.HtmlElement) -> bool:
+    """Whether the page shows a lead by its mark or its name: then a paragraph standing apart
+    before the body is body text, not a lead (asked only when the body's share falls short)."""
+    return any(looks_like_lead(element) for element in _elements(root))
 
 
 def _lead_beside(best, children: list, count: dict) -> bool:

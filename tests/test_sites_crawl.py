@@ -218,6 +218,7 @@ def test_a_file_over_file_maxsize_is_archived_as_its_headers_and_listed(replica,
 def test_an_english_crawl_archives_its_articles_with_language_and_original(english):
     site, out, log = english
     assert {host_of(e) for e in log} == {"en.dangcongsan.vn"}
+    assert {"/robots.txt", "/", "/rss", "/sitemap.xml"} <= {e.path for e in log}  # its starts
     edition = site.sisters["en.dangcongsan.vn"]
     texts = {p.stem: p for p in (out / "text" / "en").rglob("*.txt")}
     assert len(texts) == len(edition.stories)

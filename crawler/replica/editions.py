@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
+from email.utils import format_datetime
 from urllib.parse import unquote
+from xml.sax.saxutils import escape
 
 from .chrome import esc
 from .model import START_NOW, ReplicaArticle
-from .page import HTML, TEXT, Page
+from .page import HTML, RSS, TEXT, Page
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class ReplicaEdition:
         self.stories = []
         for n, (title, lead, body) in enumerate(edition.stories):
             number = edition.first_id + n
-            slug = f"story-{edition.name}-{number}" if edition.name == "cn" else _slug(title)
+            slug = f"xinwen-{n + 1}" if edition.name == "cn" else _slug(title)  # 新闻
             original = originals[n] if n < len(edition.stories) - 1 and n < len(originals) else None
             when = START_NOW - timedelta(days=n, hours=3 * n)
             path = f"{section}/{slug}-{number}.html"
@@ -129,13 +131,16 @@ class ReplicaEdition:
         self.by_path = {s[0]: s for s in self.stories}
 
     def urls(self) -> dict[str, list[str]]:
-        return {"article": [s[0] for s in self.stories], "list": [self.edition.section[0]]}
+        stories = [s[0] for s in self.stories]
+        return {"article": stories, "list": [self.edition.section[0]], "feed": ["/rss"]}
 
     def page(self, target: str) -> Page | None:
         path = unquote(target.partition("?")[0])
         if path == "/robots.txt":
             return Page(200, TEXT, b"User-agent: *\nDisallow:\n", "robots", START_NOW,
                         compressible=False)  # fmt: skip
+        if path == "/rss":
+            return self._rss()
         if path in ("/", self.edition.section[0]):
             items = "".join(
                 f'<li class="teaser"><a href="{s[0]}">{esc(s[1])}</a></li>' for s in self.stories
@@ -143,6 +148,21 @@ class ReplicaEdition:
             return self._page(self.edition.home, f'<ul class="teasers">{items}</ul>')
         story = self.by_path.get(path)
         return self._story(*story) if story else None
+
+    def _rss(self) -> Page:
+        """The edition's feed: every story, newest first, with its date (no sitemap: 404)."""
+        e = self.edition
+        items = "".join(
+            f"<item><title>{escape(title)}</title><link>https://{e.host}{path}</link>"
+            f"<pubDate>{format_datetime(when.astimezone(UTC), usegmt=True)}</pubDate></item>\n"
+            for path, title, _lead, _body, _original, when in self.stories
+        )
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>\n'
+            f"<title>{escape(e.home)}</title><link>https://{e.host}/</link>"
+            f"<language>{e.lang}</language>\n{items}</channel></rss>\n"
+        )
+        return Page(200, RSS, body.encode("utf-8"), "feed", START_NOW)
 
     def _page(self, title: str, main: str) -> Page:
         e = self.edition

@@ -11,6 +11,9 @@ from importlib import resources
 
 import lxml.html
 import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
 from crawler.extract import extract
 from crawler.extract.attachment import write_file_text
@@ -19,6 +22,8 @@ from crawler.extract.pdf import PAGE_BREAK, is_pdf, pdf_text
 from crawler.replica import ReplicaSite
 from crawler.replica.documents import SCANNED
 from crawler.site import Kind, Site, Sites, profile_of, profiles_named
+from crawler.spiders.dangcongsan import DangcongsanSpider
+from crawler.state import Capture, CrawlState
 
 MIRROR = "http://127.0.0.1:8000"
 DOCS = "https://tulieuvankien.dangcongsan.vn"
@@ -241,3 +246,21 @@ def test_a_paragraph_standing_apart_stays_in_the_body_when_the_page_marks_its_le
     article = extract(standing_page(marked), "https://dangcongsan.vn/thoi-su/a-b-c-d-533819.html")
     assert article.lead.startswith("(ĐCSVN) - Lời dẫn")
     assert article.paragraphs[0].startswith("Đoạn đứng riêng trước thân bài")
+
+
+def test_an_archived_file_is_not_fetched_again_wherever_it_is_linked(tmp_path):
+    pdf = f"{DOCS}/upload/2005/20110116/cuong-linh-2011.pdf"
+    state = CrawlState.open(tmp_path)
+    state.record_capture(pdf, Capture(200, datetime.now(UTC), record_id="<r>"))
+    state.close()
+    settings = {"BASE_URL": MIRROR, "OUT_DIR": str(tmp_path), "SITES": "documents"}
+    spider = DangcongsanSpider.from_crawler(get_crawler(DangcongsanSpider, settings_dict=settings))
+    assert spider.incremental
+    url = f"http://{DOCS[8:]}/a/b"
+    page = HtmlResponse(url, body=b"<html></html>", request=Request(url, meta={"kind": "list"}))
+    assert spider.request(pdf, found_on=page) is None
+    other = f"{DOCS}/Uploads/2021/3/5/van-kien-dai-hoi-tap-1.pdf"
+    request = spider.request(other, found_on=page)
+    assert request.meta["kind"] == "file" and request.meta["document"] is None
+    assert request.meta["download_maxsize"] == spider.file_maxsize
+    assert request.url == f"http://{DOCS[8:]}/Uploads/2021/3/5/van-kien-dai-hoi-tap-1.pdf"

@@ -293,7 +293,8 @@ class DangcongsanSpider(scrapy.Spider):
         canonical = self.site.canonical(url)
         if not self.state.decide(canonical):
             return None
-        if self.incremental and self.state.is_archived(canonical):
+        archived = self.state.last_capture(canonical) if self.incremental else None
+        if archived is not None and archived.status == 200:
             self.state.done(canonical)  # a file's URL names one file: never fetched again
             return None
         document = None

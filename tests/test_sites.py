@@ -264,3 +264,16 @@ def test_an_archived_file_is_not_fetched_again_wherever_it_is_linked(tmp_path):
     assert request.meta["kind"] == "file" and request.meta["document"] is None
     assert request.meta["download_maxsize"] == spider.file_maxsize
     assert request.url == f"http://{DOCS[8:]}/Uploads/2021/3/5/van-kien-dai-hoi-tap-1.pdf"
+
+
+def test_each_sites_politeness_becomes_the_download_slot_of_its_host(tmp_path):
+    from crawler.crawl import CrawlOptions, build_settings
+
+    def slots(*args: str, site: str | None = None) -> dict:
+        options = CrawlOptions(out_dir=tmp_path, site=site, settings=list(args), verbose=True)
+        return build_settings(options).getdict("DOWNLOAD_SLOTS")
+
+    assert slots() == {}  # the newspaper alone: as before the profiles
+    assert slots(site="all") == {"tulieuvankien.dangcongsan.vn": {"concurrency": 2}}
+    mine = 'DOWNLOAD_SLOTS={"tulieuvankien.dangcongsan.vn": {"concurrency": 1, "delay": 5}}'
+    assert slots(mine, site="documents")["tulieuvankien.dangcongsan.vn"]["delay"] == 5

@@ -20,20 +20,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 LIVE_BASE_URL = "https://dangcongsan.vn"
 CANONICAL_HOST = "dangcongsan.vn"
-# Hosts that serve the site itself; all of them are mapped onto the base URL.
+# Hosts that serve the newspaper; all of them are mapped onto the base URL.
 SITE_HOSTS = frozenset({"dangcongsan.vn", "www.dangcongsan.vn"})
 # Image and media CDNs: fetched as page requisites, never crawled for links.
 CDN_HOSTS = frozenset({"file1.dangcongsan.vn", "media.dangcongsan.vn"})
-# Other sites under the same domain (languages, documents, city edition): out of scope.
-SISTER_HOSTS = frozenset(
-    {
-        "en.dangcongsan.vn",
-        "fr.dangcongsan.vn",
-        "cn.dangcongsan.vn",
-        "tulieuvankien.dangcongsan.vn",
-        "tphcm.dangcongsan.vn",
-    }
-)
+# The other sites under the same domain are profiles (PROFILES, below); the city edition
+# (tphcm.) has none and is out of scope.
 
 # Query parameters that only track where a click came from.
 TRACKING_PARAMS = frozenset(

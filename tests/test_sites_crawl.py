@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+import zipfile
 from importlib import resources
 
 import pytest
@@ -303,6 +304,16 @@ def test_the_replay_tools_find_other_sites_captures(everything):
     assert by_id.stdout.startswith("Thông tư số 17/2020/TT-BGDĐT"), by_id.stderr
     story = dcs("replay", "show", "--out", str(out), "820001")  # an edition's article
     assert story.stdout.startswith("越共中央总书记在河内会见选民"), story.stderr
+
+
+def test_a_wacz_export_lists_the_pages_of_every_site(everything, tmp_path):
+    _, out, _ = everything
+    wacz = tmp_path / "all.wacz"
+    assert dcs("export", "wacz", str(wacz), "--out", str(out)).returncode == 0
+    with zipfile.ZipFile(wacz) as archive:
+        lines = archive.read("pages/pages.jsonl").decode("utf-8").splitlines()[1:]
+    hosts = {json.loads(line)["url"].split("/")[2] for line in lines}
+    assert {"dangcongsan.vn", DOCUMENTS_HOST, *EDITION_HOSTS} <= hosts
 
 
 def test_a_crawl_of_the_newspaper_alone_asks_for_no_other_site(replica, tmp_path):

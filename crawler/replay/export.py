@@ -41,7 +41,7 @@ from crawler.replay.index import (
 from crawler.replay.sidecars import iter_sidecars
 from crawler.replay.zipnum import ZIPNUM_OVER, write_zipnum
 from crawler.replay.zipwriter import CHUNK, ZipEntry, ZipWriter
-from crawler.site import Kind, Site
+from crawler.site import Kind, Sites, profiles_named
 from crawler.warc.gzip_members import Survey
 
 WACZ_VERSION = "1.1.1"
@@ -201,7 +201,7 @@ def _stage_index(
     """The merged index restricted to the packed WARCs (still sorted), as ZipNum or, up to
     `zipnum_over` lines, as plain CDXJ; on the way, the captures pages are made of."""
     scan = _IndexScan()
-    site = Site()
+    sites = Sites(profiles=profiles_named("all"))  # pages of every site, each by its rules
     plain = staging / "index.cdx"
     with open(plain, "w", encoding="utf-8") as fh:
         for key, ts, fields in iter_index(out):
@@ -216,10 +216,15 @@ def _stage_index(
                 scan.pages[(filename, int(fields.get("offset", 0)))] = (url, ts)
             if fields.get("status") != "200" or not (html or mime == REVISIT_MIME):
                 continue
+            site = sites.site_for(url)
             kind = site.classify(url)
             if kind is Kind.ARTICLE and html and "revisit" not in fields:
                 scan.articles.append((url, ts, filename, int(fields.get("offset", 0))))
-            elif kind is Kind.HOME and (scan.main_page is None or ts > scan.main_page[1]):
+            elif (
+                kind is Kind.HOME
+                and site is sites.main  # the newspaper's home page opens the collection
+                and (scan.main_page is None or ts > scan.main_page[1])
+            ):
                 scan.main_page = (url, ts)  # its latest capture, a revisit as good as any
     if scan.lines <= zipnum_over:
         scan.entries.append(("indexes/index.cdx", plain, True))

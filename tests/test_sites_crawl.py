@@ -231,6 +231,10 @@ def test_an_english_crawl_archives_its_articles_with_language_and_original(engli
         assert meta["language"] == "en" and meta["site"] == "en"
         assert meta["original"] == ({"url": original.url, "id": original.id} if original else None)
         assert meta["published"] is not None
+    # its pictures, on its own host, archived under it
+    uris = {r.uri for r in records(out / "warc") if r.type == "response"}
+    images = edition.urls()["image"]
+    assert {f"https://en.dangcongsan.vn{path}" for path in images} <= uris
 
 
 # -- all sites in one archive -----------------------------------------------------------------

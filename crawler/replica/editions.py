@@ -17,6 +17,7 @@ from email.utils import format_datetime
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
+from . import assets
 from .chrome import esc
 from .model import START_NOW, ReplicaArticle
 from .page import HTML, RSS, TEXT, Page
@@ -129,10 +130,12 @@ class ReplicaEdition:
             path = f"{section}/{slug}-{number}.html"
             self.stories.append((path, title, lead, body + edition.closing, original, when))
         self.by_path = {s[0]: s for s in self.stories}
+        self.photos = {_photo(s[0]): n for n, s in enumerate(self.stories)}
 
     def urls(self) -> dict[str, list[str]]:
         stories = [s[0] for s in self.stories]
-        return {"article": stories, "list": [self.edition.section[0]], "feed": ["/rss"]}
+        lists = [self.edition.section[0]]
+        return {"article": stories, "list": lists, "feed": ["/rss"], "image": sorted(self.photos)}
 
     def page(self, target: str) -> Page | None:
         path = unquote(target.partition("?")[0])
@@ -146,6 +149,9 @@ class ReplicaEdition:
                 f'<li class="teaser"><a href="{s[0]}">{esc(s[1])}</a></li>' for s in self.stories
             )
             return self._page(self.edition.home, f'<ul class="teasers">{items}</ul>')
+        if path in self.photos:  # the edition's own images, under /DATA/3/ as on en.
+            rgb = bytes((40 * self.photos[path] % 256, 120, 200))
+            return Page(200, "image/png", assets.png(rgb), "image", START_NOW, compressible=False)
         story = self.by_path.get(path)
         return self._story(*story) if story else None
 
@@ -193,9 +199,15 @@ class ReplicaEdition:
             f'<h1 class="story-heading">{esc(title)}</h1>'
             f'<div class="story-when">{when:%d/%m/%Y %H:%M}</div>'
             f'<p class="standfirst">{esc(lead)}</p>'
+            f'<div class="story-pic"><img src="{_photo(path)}" alt=""></div>'
             f'<div class="story-copy">{paragraphs}</div>{origin}</div>'
         )
         return self._page(title, main)
+
+
+def _photo(path: str) -> str:
+    """A story's picture: /DATA/3/YYYY/MM/<its number>.png (the editions' image folders)."""
+    return f"/DATA/3/2026/11/{path.rsplit('-', 1)[-1].removesuffix('.html')}.png"
 
 
 def _slug(title: str) -> str:

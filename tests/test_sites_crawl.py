@@ -173,6 +173,7 @@ def test_a_scanned_pdf_is_flagged_in_its_sidecar_and_the_report_not_guessed(docu
     flagged = report(out)["no_text_layer"]
     assert [entry["url"].rsplit("/", 1)[-1] for entry in flagged] == [SCANNED.rsplit("/")[-1]]
     assert report(out)["files"] == 5
+    assert report(out)["suspect_texts"]["articles"] == []  # the generic path is no drift here
 
 
 def test_a_documents_crawl_asks_the_mirror_for_the_portal_by_name_only(documents):
@@ -231,6 +232,7 @@ def test_an_english_crawl_archives_its_articles_with_language_and_original(engli
         assert meta["language"] == "en" and meta["site"] == "en"
         assert meta["original"] == ({"url": original.url, "id": original.id} if original else None)
         assert meta["published"] is not None
+    assert report(out)["suspect_texts"]["articles"] == []  # every lead found, no drift
     # its pictures, on its own host, archived under it
     uris = {r.uri for r in records(out / "warc") if r.type == "response"}
     images = edition.urls()["image"]

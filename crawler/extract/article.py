@@ -69,7 +69,8 @@ class Article:
         """Why the text, read without error, may still be read wrong: what markup drift
         looks like (see crawler.extract.suspect)."""
         reasons = []
-        if self.method == GENERIC:
+        # Only the newspaper's markup is mapped: elsewhere the generic path is the way, not drift.
+        if self.method == GENERIC and self.site == "main":
             reasons.append("generic")
         # The paper's mark opens the newspaper's leads only; elsewhere a lead is a lead, and
         # a document of the documents portal need have none.

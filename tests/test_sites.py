@@ -277,3 +277,17 @@ def test_each_sites_politeness_becomes_the_download_slot_of_its_host(tmp_path):
     assert slots(site="all") == {"tulieuvankien.dangcongsan.vn": {"concurrency": 2}}
     mine = 'DOWNLOAD_SLOTS={"tulieuvankien.dangcongsan.vn": {"concurrency": 1, "delay": 5}}'
     assert slots(mine, site="documents")["tulieuvankien.dangcongsan.vn"]["delay"] == 5
+
+
+def test_two_files_of_one_name_beside_one_document_are_both_kept(tmp_path):
+    data = replica_file("cuong-linh-2011.pdf")
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    document = f"{DOCS}/a/b/cuong-linh-1528"
+    paths = []
+    for folder in ("2011", "2012", "2011"):  # the first one again: the same file
+        url = f"{DOCS}/upload/{folder}/ban-in.pdf"
+        written = write_file_text(data, tmp_path, url=url, canonical=url, document=document,
+                                  content_type="", fetched_at=when)  # fmt: skip
+        paths.append(written.sidecar.name)
+    assert paths[0] == paths[2] == "1528.ban-in.pdf.json"
+    assert paths[1].startswith("1528.ban-in.pdf-") and paths[1] != paths[0]

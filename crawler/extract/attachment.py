@@ -58,10 +58,7 @@ def attached_to(text_root: Path) -> dict[str, str]:
     `attachments`, as the documents' sidecars say (the first, by file name)."""
     linked: dict[str, str] = {}
     for path in sorted((Path(text_root) / DOCUMENTS).glob("*.json")):
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+        meta = _read_json(path)
         for attachment in meta.get("attachments") or []:
             url = attachment.get("url") if isinstance(attachment, dict) else None
             if url and meta.get("canonical_url"):
@@ -73,9 +70,20 @@ def file_stem(text_root: Path, url: str, document: str | None) -> Path:
     """Where a file's text and sidecar go, without their suffix."""
     folder = Path(text_root) / DOCUMENTS
     number = document_id(document) if document else None
-    if number is None:
-        return folder / "files" / file_name(url)
-    return folder / f"{number}.{file_name(url)}"
+    stem = folder / (f"{number}.{file_name(url)}" if number else f"files/{file_name(url)}")
+    # Two files of one name (from two folders of the server): the second told apart.
+    taken = _read_json(stem.with_name(stem.name + ".json")).get("canonical_url")
+    if taken not in (None, url):
+        stem = stem.with_name(f"{stem.name}-{hashlib.sha1(url.encode()).hexdigest()[:8]}")
+    return stem
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def write_file_text(

@@ -380,6 +380,8 @@ class Sites:
         return ([self.main] if self.covers_main else []) + list(self.sites.values())
 
     def site_for(self, url: str) -> Site:
+        if not self.sites:  # the newspaper alone: no host to tell apart (the spider's hot path)
+            return self.main
         host = _host(urlsplit(url).netloc)
         for site in self.sites.values():
             if host in site.profile.hosts:

@@ -291,3 +291,17 @@ def test_two_files_of_one_name_beside_one_document_are_both_kept(tmp_path):
         paths.append(written.sidecar.name)
     assert paths[0] == paths[2] == "1528.ban-in.pdf.json"
     assert paths[1].startswith("1528.ban-in.pdf-") and paths[1] != paths[0]
+
+
+def test_an_original_written_out_unlinked_is_found_too(replica):
+    url, html = edition_page(replica, "fr.dangcongsan.vn", 0)
+    assert b'<div class="origin-link">Version vietnamienne : https://' in html
+    article = extract(html, url)
+    original = replica.sisters["fr.dangcongsan.vn"].stories[0][4]
+    assert article.language == "fr" and article.original == {"url": original.url, "id": original.id}
+
+
+def test_an_editions_own_url_written_out_is_no_original():
+    html = standing_page("<p>Link: https://en.dangcongsan.vn/politics/a-b-c-d-800009.html</p>")
+    article = extract(html, "https://en.dangcongsan.vn/politics/a-b-c-d-800009.html")
+    assert article.original is None

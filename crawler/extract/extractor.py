@@ -590,14 +590,24 @@ def _url_category(canonical_url: str) -> str | None:
     return unquote(steps[-1]) if steps else None
 
 
+# The newspaper's URL written out, not that of another site under its name (en., …).
+_NEWSPAPER_URL = re.compile(r"(?<![\w.-])(?:https?://)?(?:www\.)?dangcongsan\.vn/[^\s<>\"'()]+")
+
+
 def _original(page: _Page, parts: _Parts) -> dict | None:
     """The newspaper's article an edition's article names as its original: the first link
-    of the article (else of the page) to an article of the Vietnamese site."""
+    of the article (else of the page) to an article of the Vietnamese site, else the first
+    such URL its text writes out."""
     newspaper = Site()
-    for scope in (parts.region, page.tree):
-        for a in scope.iter("a"):
-            link = urljoin(page.base, (a.get("href") or "").strip())
-            if newspaper.classify(link) is Kind.ARTICLE:
-                canonical = newspaper.canonical(link)
-                return {"url": canonical, "id": stable_id(canonical, canonical)}
+    links = [
+        urljoin(page.base, (a.get("href") or "").strip())
+        for scope in (parts.region, page.tree)
+        for a in scope.iter("a")
+    ]
+    written = _NEWSPAPER_URL.findall(parts.region.text_content())
+    links += [url if "://" in url else f"https://{url}" for url in written]
+    for link in links:
+        if newspaper.classify(link.rstrip(".,;:")) is Kind.ARTICLE:
+            canonical = newspaper.canonical(link.rstrip(".,;:"))
+            return {"url": canonical, "id": stable_id(canonical, canonical)}
     return None

@@ -2,7 +2,8 @@
 
 The same newspaper in English, French and Chinese: a home page, a list per section, and
 articles at `/<section>/<slug>-<id>.html`. Most articles link the Vietnamese article they
-translate (a link to the main site); one of each edition does not. The lead has no
+translate (a link to the main site; the French ones write its URL out, unlinked); one of
+each edition does not. The lead has no
 "(ĐCSVN)" mark and no class a lead word names: it is the sentence standing between the date
 line and the text. The markup is the replica's invention, named nowhere in
 crawler/extract/markup.py, so the crawler reads it by structure alone.
@@ -187,7 +188,9 @@ class ReplicaEdition:
     def _story(self, path, title, lead, body, original, when) -> Page:
         e = self.edition
         origin = ""
-        if original is not None:
+        if original is not None and e.name == "fr":  # named in words, not linked
+            origin = f'<div class="origin-link">{esc(e.original)} : {original.url}</div>'
+        elif original is not None:
             origin = (
                 f'<div class="origin-link">{esc(e.original)}: '
                 f'<a href="{original.url}">{esc(original.title)}</a></div>'

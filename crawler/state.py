@@ -9,6 +9,11 @@ crawler.statecommits): a batch is then a savepoint, and a SIGKILL loses the batc
 the last commit, which the next crawl recovers from the WARC files (crawler.warc.resume).
 Scrapy's JOBDIR queues do not survive SIGKILL, so the frontier lives here too.
 
+A cluster crawl keeps the same tables in PostgreSQL instead (``CrawlState.open(out,
+store="postgresql://…")``, crawler.pgstate): one store for every node. Its frontier entries
+are then claimed by the node that fetches them, for a lease the node renews while it lives;
+the entries of a node that died are taken back by the others (``reclaim_expired``).
+
 Times are stored as POSIX seconds (REAL) and handed out as aware UTC datetimes.
 """
 
@@ -28,10 +33,11 @@ from typing import Any
 
 from crawler.errors import ArchiveWriteError, DcsError
 from crawler.layout import Layout
+from crawler.pgstate import PgConnection, is_server_url, postgres_ddl, shown_url
 from crawler.schedule import parse_interval
 from crawler.site import Kind, Site
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_REVISIT_POLICY = "7d:1d,30d:7d,*:never"
 # Rows read per query while iterating over the frontier (keeps memory flat at 10^6 URLs).
 PENDING_PAGE = 1000
@@ -116,6 +122,14 @@ CREATE INDEX takedowns_at ON takedowns (at);
 CREATE INDEX urls_payload_digest ON urls (payload_digest) WHERE payload_digest IS NOT NULL;
 -- Facts about the archive that must stay the same across runs (the crawl's name).
 CREATE TABLE facts (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+""",
+    3: """
+-- Cluster crawls: the node fetching a frontier entry, and until when its lease runs (the
+-- node renews it while it lives; once it has run out, another node takes the entry back).
+ALTER TABLE frontier ADD COLUMN claimed_by TEXT;
+ALTER TABLE frontier ADD COLUMN claimed_until REAL;
+-- The node whose output folder holds the article's text (NULL: this folder's own).
+ALTER TABLE urls ADD COLUMN text_node TEXT;
 """,
 }
 # A fetch whose answer is worth keeping (not an error to retry next run), as SQL.
@@ -363,12 +377,21 @@ RESTORED = "restored"
 
 
 class CrawlState:
-    """The SQLite state store of one output folder. Use ``CrawlState.open(out_dir)``."""
+    """The state store of one output folder: its SQLite file, or a PostgreSQL database that
+    several nodes share. Use ``CrawlState.open(out_dir)``."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
-        self.path = path
-        self.out_dir = path.parent.absolute()
-        self._db: sqlite3.Connection | None = connection
+    def __init__(
+        self,
+        path: Path | str,
+        connection: sqlite3.Connection | PgConnection,
+        out_dir: Path | None = None,
+    ) -> None:
+        self.path = path  # the SQLite file, or the database's URL (without password)
+        self.out_dir = (out_dir or Path(path).parent).absolute()
+        self._db: sqlite3.Connection | PgConnection | None = connection
+        # A server shared by several nodes (PostgreSQL) rather than this folder's own file.
+        self.shared = isinstance(connection, PgConnection)
+        self.node: str | None = None  # the name of this node in a cluster crawl
         # Scrapy may call from its thread pool; one connection, one writer at a time.
         self._lock = threading.RLock()
         self._depth = 0  # batches open, the outermost one included
@@ -377,7 +400,11 @@ class CrawlState:
 
     # -- opening and closing ----------------------------------------------------------
     @classmethod
-    def open(cls, out_dir: str | os.PathLike[str]) -> CrawlState:
+    def open(cls, out_dir: str | os.PathLike[str], store: str | None = None) -> CrawlState:
+        """The state of the output folder ``out_dir``: its SQLite file, or the PostgreSQL
+        database ``store`` names (``postgresql://…``), created or upgraded as needed."""
+        if store:
+            return cls._open_server(Path(out_dir), store)
         out = Path(out_dir)
         path = Layout.of(out).state_file
         try:
@@ -413,6 +440,46 @@ class CrawlState:
             db.close()
             raise StateError(_unusable(path, exc)) from None
         return cls(path, db)
+
+    @classmethod
+    def _open_server(cls, out: Path, url: str) -> CrawlState:
+        if not is_server_url(url):
+            raise StateError(f"--state {url!r}: not a postgresql:// URL")
+        db = PgConnection.connect(url)
+        try:
+            cls._migrate_server(db, shown_url(url))
+        except BaseException:
+            db.close()
+            raise
+        return cls(shown_url(url), db, out)
+
+    @staticmethod
+    def _migrate_server(db: PgConnection, name: str) -> None:
+        """The same schema history as a SQLite file's, its version kept in a table."""
+        try:
+            db.execute("BEGIN IMMEDIATE")  # one node creates or upgrades it, the others wait
+            db.execute("CREATE TABLE IF NOT EXISTS dcs_schema (version INTEGER NOT NULL)")
+            row = db.execute("SELECT version FROM dcs_schema").fetchone()
+            version = row[0] if row else 0
+            if version > SCHEMA_VERSION:
+                raise StateError(
+                    f"{name} was written by a newer dcs (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION})"
+                )
+            if version < SCHEMA_VERSION:
+                if version == 0:
+                    _run_script(db, postgres_ddl(_SCHEMA))
+                    version = 1
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    _run_script(db, postgres_ddl(_UPGRADES[step]))
+                db.execute("DELETE FROM dcs_schema")
+                db.execute("INSERT INTO dcs_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise StateWriteError(f"cannot write the state store {name}: {exc}") from None
+        finally:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
 
     @staticmethod
     def _migrate(db: sqlite3.Connection, path: Path) -> None:
@@ -454,7 +521,9 @@ class CrawlState:
 
             layout = Layout.from_settings(crawler.settings)
             layout.record()  # later commands, given only the folder, find the files again
-            state = cls.open(layout.root)
+            state = cls.open(layout.root, crawler.settings.get("STATE_URL") or None)
+            if state.shared:
+                state.node = crawler.settings.get("NODE_NAME") or None
             crawler.crawl_state = state
             crawler.signals.connect(state.close, signal=signals.engine_stopped)
         return state
@@ -471,7 +540,8 @@ class CrawlState:
                     raise
                 try:
                     # Fold the WAL back into the main file so it is one self-contained file.
-                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    if not self.shared:
+                        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 except sqlite3.Error:
                     pass  # a reader holds it: the WAL is folded in on the next open
                 self._db.close()
@@ -489,7 +559,7 @@ class CrawlState:
 
     # -- plumbing ---------------------------------------------------------------------
     @property
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> sqlite3.Connection | PgConnection:
         if self._db is None:
             raise StateError(f"the state store {self.path} is closed")
         return self._db
@@ -554,8 +624,11 @@ class CrawlState:
 
     def group_commits(self) -> None:
         """From now on, batches stay uncommitted until ``commit()``: one commit for many
-        batches. A process killed in between loses the batches since the last commit."""
-        self.grouped = True
+        batches. A process killed in between loses the batches since the last commit.
+
+        Not on a shared server: other nodes must see each batch when it ends, and would
+        wait for the write lock as long as a group stays open."""
+        self.grouped = not self.shared
 
     def commit(self) -> None:
         """Commit the batches written since the last commit (when grouped; else a no-op)."""
@@ -753,8 +826,9 @@ class CrawlState:
         with self.batch():
             self._touch(url)
             self.db.execute(
-                "UPDATE urls SET text_sha1 = ?, text_path = ?, text_at = ? WHERE url = ?",
-                (sha1, str(stored), time.time(), url),
+                "UPDATE urls SET text_sha1 = ?, text_path = ?, text_at = ?, text_node = ?"
+                " WHERE url = ?",
+                (sha1, str(stored), time.time(), self.node, url),
             )
 
     def has_text(self, url: str) -> bool:
@@ -769,13 +843,16 @@ class CrawlState:
         return row["text_sha1"], self.out_dir / row["text_path"]
 
     def is_archived(self, url: str) -> bool:
-        """An article with a 200 capture and its text file on disk."""
+        """An article with a 200 capture and its text file on disk (on the disk of the node
+        that wrote it, in a cluster crawl: only this node's own files can be looked at)."""
         row = self._one(
-            "SELECT text_path FROM urls WHERE url = ? AND kind = ? AND ref_status = 200"
-            " AND text_sha1 IS NOT NULL",
+            "SELECT text_path, text_node FROM urls WHERE url = ? AND kind = ?"
+            " AND ref_status = 200 AND text_sha1 IS NOT NULL",
             (url, Kind.ARTICLE.value),
         )
-        return row is not None and (self.out_dir / row["text_path"]).is_file()
+        if row is None:
+            return False
+        return row["text_node"] != self.node or (self.out_dir / row["text_path"]).is_file()
 
     def seen(self, url: str) -> bool:
         return self._one("SELECT 1 FROM urls WHERE url = ?", (url,)) is not None
@@ -931,7 +1008,7 @@ class CrawlState:
     def takedowns(self, since: datetime | None = None, url: str | None = None) -> list[Takedown]:
         """The takedown events (``removed``, ``restored``), oldest first; those seen since
         ``since``, of ``url`` only when given."""
-        where, params = ["1"], []
+        where, params = ["1 = 1"], []
         if since is not None:
             where.append("at >= ?")
             params.append(_ts(since, "since"))
@@ -1046,6 +1123,67 @@ class CrawlState:
     def is_pending(self, url: str) -> bool:
         return self._one("SELECT 1 FROM frontier WHERE url = ?", (url,)) is not None
 
+    # -- claims: the frontier of a cluster crawl ------------------------------------------
+    def claim(self, url: str, node: str, lease: float) -> bool:
+        """Take the pending ``url`` for ``node`` for ``lease`` seconds: True unless it left
+        the frontier (a node archived it) or another node holds a lease on it still."""
+        now = time.time()
+        with self.batch():
+            return (
+                self.db.execute(
+                    "UPDATE frontier SET claimed_by = ?, claimed_until = ? WHERE url = ?"
+                    " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)",
+                    (node, now + lease, url, node, now),
+                ).rowcount
+                == 1
+            )
+
+    def unclaim(self, url: str, node: str) -> None:
+        """Give up ``node``'s claim on ``url``, which stays pending (queued again, or left
+        for the next crawl after its fetch failed)."""
+        with self.batch():
+            self.db.execute(
+                "UPDATE frontier SET claimed_by = NULL, claimed_until = NULL"
+                " WHERE url = ? AND claimed_by = ?",
+                (url, node),
+            )
+
+    def renew_claims(self, node: str, lease: float) -> int:
+        """``node`` lives: its leases run ``lease`` seconds from now. The number held."""
+        with self.batch():
+            return self.db.execute(
+                "UPDATE frontier SET claimed_until = ? WHERE claimed_by = ?",
+                (time.time() + lease, node),
+            ).rowcount
+
+    def expire_claims(self, node: str) -> None:
+        """``node`` stops: what it holds is for the other nodes to take back at once."""
+        with self.batch():
+            self.db.execute("UPDATE frontier SET claimed_until = 0 WHERE claimed_by = ?", (node,))
+
+    def reclaim_expired(self, limit: int = PENDING_PAGE) -> list[Pending]:
+        """Entries whose lease ran out (their node died or stopped), highest priority first:
+        unclaimed again, for the caller to queue. Nodes reclaiming at once share them out
+        (``FOR UPDATE SKIP LOCKED``: each entry goes to one of them)."""
+        skip_locked = " FOR UPDATE SKIP LOCKED" if self.shared else ""
+        with self.batch():
+            rows = self.db.execute(
+                "SELECT url, fetch_url, kind, rank FROM frontier"
+                " WHERE claimed_by IS NOT NULL AND claimed_until < ?"
+                f" ORDER BY rank, id LIMIT ?{skip_locked}",
+                (time.time(), limit),
+            ).fetchall()
+            self.db.executemany(
+                "UPDATE frontier SET claimed_by = NULL, claimed_until = NULL WHERE url = ?",
+                [(url,) for url, *_ in rows],
+            )
+        return [Pending(url, fetch_url, kind, -rank) for url, fetch_url, kind, rank in rows]
+
+    def claims(self) -> int:
+        """Frontier entries some node holds (or held: those of a dead node until reclaimed)."""
+        row = self._one("SELECT count(*) AS n FROM frontier WHERE claimed_by IS NOT NULL")
+        return row["n"] if row else 0
+
     def done(self, url: str) -> None:
         """Take ``url`` off the frontier (fetched, or given up)."""
         with self.batch():
@@ -1054,6 +1192,8 @@ class CrawlState:
     # -- fixity (dcs verify) ------------------------------------------------------------
     def integrity_problem(self) -> str | None:
         """What SQLite's own check finds wrong with the file, or None."""
+        if self.shared:
+            return None  # the server keeps its own files whole
         with self._lock:
             rows = [row[0] for row in self.db.execute("PRAGMA quick_check")]
         return None if rows == ["ok"] else "; ".join(rows[:3])
@@ -1127,7 +1267,7 @@ class CrawlState:
             self._decisions()
             return (
                 self.db.execute(
-                    "INSERT OR IGNORE INTO temp.decided (url) VALUES (?)", (url,)
+                    "INSERT INTO decided (url) VALUES (?) ON CONFLICT DO NOTHING", (url,)
                 ).rowcount
                 == 1
             )
@@ -1137,7 +1277,7 @@ class CrawlState:
         with self._lock:
             self._decisions()
             return (
-                self.db.execute("SELECT 1 FROM temp.decided WHERE url = ?", (url,)).fetchone()
+                self.db.execute("SELECT 1 FROM decided WHERE url = ?", (url,)).fetchone()
                 is not None
             )
 
@@ -1170,7 +1310,9 @@ class CrawlState:
                 "by_kind": by_kind,
                 "by_status": by_status,
                 "fetched": sum(by_status.values()),
-                "revisits": count(f"SELECT count(*) FROM urls WHERE {fetched} AND revisit", params),
+                "revisits": count(
+                    f"SELECT count(*) FROM urls WHERE {fetched} AND revisit = 1", params
+                ),
                 "texts": count("SELECT count(*) FROM urls WHERE text_sha1 IS NOT NULL"),
                 "pending": count("SELECT count(*) FROM frontier"),
             }

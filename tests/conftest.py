@@ -266,3 +266,13 @@ def replaywebpage() -> Path:
         return install_replaywebpage()
     except ReplayWebPageMissing as missing:
         _cannot_run(f"ReplayWeb.page is not available: {missing}")
+
+
+@pytest.fixture(scope="session")
+def cluster_servers():
+    """Redis and PostgreSQL (Debian's), installed when missing, on free loopback ports."""
+    from _cluster_servers import start_servers
+
+    servers = start_servers()
+    yield servers
+    servers.stop()

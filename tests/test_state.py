@@ -42,8 +42,19 @@ def full(status: int = 200, at: datetime = NOW, n: int = 1, **fields) -> Capture
     return Capture(status, at, **values)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state(request, tmp_path):
+    """The store of a folder: its own SQLite file, and a PostgreSQL database (a cluster's)."""
+    store = None
+    if request.param == "postgresql":
+        store = request.getfixturevalue("cluster_servers").database()
+    with CrawlState.open(tmp_path / "archive", store) as opened:
+        yield opened
+
+
 @pytest.fixture
-def state(tmp_path):
+def sqlite_state(tmp_path):
+    """A folder's own SQLite store: for what only SQLite has (pragmas, query plans)."""
     with CrawlState.open(tmp_path / "archive") as opened:
         yield opened
 
@@ -268,7 +279,8 @@ def test_a_failed_batch_leaves_nothing_behind(state):
     assert list(state.pending()) == [] and not state.seen(ARTICLE)
 
 
-def test_a_full_disk_is_a_write_error_and_the_store_stays_usable(state):
+def test_a_full_disk_is_a_write_error_and_the_store_stays_usable(sqlite_state):
+    state = sqlite_state
     state.enqueue(ARTICLE, ARTICLE, "article")
     pages = state.db.execute("PRAGMA page_count").fetchone()[0]
     state.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "disk is full"
@@ -550,7 +562,8 @@ def test_takedowns_are_events_and_the_first_date_stays(state):
     assert row[0] == (NOW + timedelta(days=3)).timestamp()
 
 
-def test_the_takedowns_table_has_the_agreed_columns(state):
+def test_the_takedowns_table_has_the_agreed_columns(sqlite_state):
+    state = sqlite_state
     columns = state.db.execute("PRAGMA table_info(takedowns)").fetchall()
     assert [(c[1], c[2], c[3]) for c in columns] == [
         ("url", "TEXT", 1),
@@ -562,7 +575,8 @@ def test_the_takedowns_table_has_the_agreed_columns(state):
 
 
 # -- deduplication ---------------------------------------------------------------------------
-def test_a_payload_is_found_by_its_digest_under_any_url(state):
+def test_a_payload_is_found_by_its_digest_under_any_url(sqlite_state):
+    state = sqlite_state
     state.record_capture(IMAGE, full(n=1))
     assert state.capture_by_digest("sha1:P1").record_id == "<urn:uuid:1>"
     assert state.capture_by_digest("sha1:P9") is None

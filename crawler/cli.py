@@ -124,6 +124,18 @@ def add_crawl_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log to the terminal instead of OUT/logs/"
     )
+    cluster = parser.add_argument_group("a cluster crawl (several processes, one crawl)")
+    cluster.add_argument(
+        "--frontier", metavar="redis://HOST:PORT/DB",
+        help="the frontier and duplicate filter all nodes share (needs --state)",
+    )  # fmt: skip
+    cluster.add_argument(
+        "--state", metavar="postgresql://USER@HOST/DB",
+        help="the state store all nodes share (default: OUT/state.sqlite3)",
+    )  # fmt: skip
+    cluster.add_argument(
+        "--node", metavar="NAME", help="this node's name, in its WARC file names (host-pid)"
+    )
 
 
 def crawl_options(args: argparse.Namespace):
@@ -139,6 +151,9 @@ def crawl_options(args: argparse.Namespace):
         requisites=not args.no_requisites,
         settings=args.settings,
         verbose=args.verbose,
+        frontier=args.frontier,
+        state=args.state,
+        node=args.node,
     )
 
 

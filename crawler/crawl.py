@@ -17,6 +17,7 @@ from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from crawler import __version__
+from crawler.cluster import cluster_settings
 from crawler.config import check_settings, parse_setting
 from crawler.errors import DcsError
 from crawler.failstop import WRITE_ERROR
@@ -64,6 +65,9 @@ class CrawlOptions:
     requisites: bool = True
     settings: list[str] = field(default_factory=list)  # NAME=VALUE, as `scrapy crawl -s`
     verbose: bool = False
+    frontier: str | None = None  # redis://… shared by the nodes of a cluster crawl
+    state: str | None = None  # postgresql://… shared likewise (None: OUT_DIR's SQLite file)
+    node: str | None = None  # this node's name (None: host-pid)
 
 
 def check_writable(folder: Path, what: str = "output folder") -> None:
@@ -82,7 +86,27 @@ def check_archive(settings: Settings) -> None:
     layout = Layout.from_settings(settings)
     check_writable(layout.warc_dir, "WARC folder")
     check_writable(layout.text_dir, "text folder")
-    CrawlState.open(layout.root).close()
+    CrawlState.open(layout.root, settings.get("STATE_URL") or None).close()
+    if settings.get("FRONTIER_URL"):
+        check_frontier(settings)
+
+
+def check_frontier(settings: Settings) -> None:
+    """The cluster's Redis answers (scrapy-redis, installed apart, is importable)."""
+    try:
+        from scrapy_redis.connection import get_redis_from_settings
+    except ImportError:
+        raise DcsError(
+            "a cluster crawl (--frontier) needs scrapy-redis: run "
+            "scripts/install-cluster-servers.sh, or pip install --no-deps scrapy-redis==0.9.1"
+        ) from None
+    from redis.exceptions import RedisError
+
+    url = settings.get("FRONTIER_URL")
+    try:
+        get_redis_from_settings(settings).ping()
+    except (RedisError, OSError, ValueError) as exc:
+        raise DcsError(f"cannot reach the frontier {url}: {exc}") from None
 
 
 def build_settings(options: CrawlOptions) -> Settings:
@@ -105,6 +129,13 @@ def build_settings(options: CrawlOptions) -> Settings:
         overrides["FULL_CRAWL"] = True
     if not options.requisites:
         overrides["REQUISITES_ENABLED"] = False
+    for name, value in (
+        ("FRONTIER_URL", options.frontier),
+        ("STATE_URL", options.state),
+        ("NODE_NAME", options.node),
+    ):
+        if value:
+            overrides[name] = value
     settings.setdict(overrides, priority="cmdline")
     if settings.getpriority("USER_AGENT") < settings.getpriority("CONTACT_URL"):
         # -s CONTACT_URL=… alone: the User-Agent names the new contact.
@@ -113,6 +144,7 @@ def build_settings(options: CrawlOptions) -> Settings:
         settings.set("USER_AGENT", agent, priority="cmdline")
     check_settings(settings, defaults)
     politeness(settings)
+    cluster_settings(settings)  # after politeness: it takes the slots' delays over
     if not options.verbose and not settings.get("LOG_FILE"):
         log_dir = Layout.from_settings(settings).logs_dir
         log_dir.mkdir(parents=True, exist_ok=True)

@@ -118,8 +118,8 @@ class PgConnection:
         text, order = self._translate(sql)
         if order is not None:
             params = [params[i] for i in order]
-        cursor = self.connection.cursor()
         try:
+            cursor = self.connection.cursor()
             cursor.execute(text, params or None)
         except psycopg.OperationalError as exc:
             raise sqlite3.OperationalError(f"{shown_url(self.url)}: {exc}") from exc
@@ -131,8 +131,8 @@ class PgConnection:
         text, order = self._translate(sql)
         if order is not None:
             rows = [[row[i] for i in order] for row in rows]
-        cursor = self.connection.cursor()
         try:
+            cursor = self.connection.cursor()
             cursor.executemany(text, list(rows))
         except psycopg.OperationalError as exc:
             raise sqlite3.OperationalError(f"{shown_url(self.url)}: {exc}") from exc

@@ -26,6 +26,14 @@ LIST_MAX_PAGES = 0  # hard cap on the pages of one list (0: stop when a page bri
 INCREMENTAL_SITEMAP_CHILDREN = 2  # sitemaps read by an incremental run: the newest N months
 REVISIT_POLICY = "7d:1d,30d:7d,*:never"  # article age:recheck interval
 
+# -- A cluster crawl: several processes, on any machines, share one crawl -----------------
+FRONTIER_URL = ""  # redis://HOST:PORT/DB: the shared frontier and duplicate filter (--frontier)
+STATE_URL = ""  # postgresql://USER@HOST/DB: the shared state store (--state; "": the folder's)
+NODE_NAME = ""  # this node's name, in its WARC file names and claims (--node; host-pid)
+CLUSTER_LEASE = 60.0  # seconds a node's claim on a page lasts unless renewed (then: taken back)
+CLUSTER_HEARTBEAT = 0.0  # seconds between renewals (0: a third of CLUSTER_LEASE)
+SHARED_DOWNLOAD_DELAY = 0.0  # seconds between requests to a host, all nodes (0: DOWNLOAD_DELAY)
+
 # -- Text -----------------------------------------------------------------------------------
 TEXT_WORKERS = default_text_workers()  # processes that extract and write text; 0: in-process
 TEXT_QUEUE_SIZE = 0  # articles in the text workers' queue at most (0: four per worker)
@@ -95,6 +103,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.warc.resume.WarcResumeMiddleware": 940,
     # Closest to the network: sees every exchange with its body still encoded as sent.
     "crawler.warc.middleware.WarcMiddleware": 950,
+    # A cluster node waits here for its host's shared slot (off unless FRONTIER_URL is set).
+    "crawler.cluster.politeness.SharedRateLimit": 980,
 }
 SPIDER_MIDDLEWARES = {
     # No depth limit here (lists are paged while they bring new articles): no need to count.
@@ -115,6 +125,8 @@ EXTENSIONS = {
     "crawler.bodies.BodyCeiling": 500,
     # Commits the state store about once a second (before the report reads it at the end).
     "crawler.statecommits.StateCommits": 200,
+    # A cluster node's heartbeat and end (off unless FRONTIER_URL is set).
+    "crawler.cluster.node.ClusterNode": 300,
 }
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalRequestFingerprinter"
 # The spider decides about each canonical URL once (crawler.state.decide, on disk): Scrapy's

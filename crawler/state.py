@@ -1042,6 +1042,15 @@ class CrawlState:
         row = self._one("SELECT value FROM facts WHERE name = ?", (name,))
         return None if row is None else row["value"]
 
+    def keep_fact(self, name: str, value: str) -> str:
+        """The fact ``name``, set to ``value`` unless it is set already (by another node)."""
+        with self.batch():
+            self.db.execute(
+                "INSERT INTO facts (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                (name, value),
+            )
+        return self.fact(name) or value
+
     def set_fact(self, name: str, value: str) -> None:
         with self._lock:
             self.db.execute(

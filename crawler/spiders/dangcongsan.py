@@ -166,6 +166,22 @@ class DangcongsanSpider(scrapy.Spider):
             return self.list_request(url, page=list_page(url, self.site.first_page_of(url)))
         return self.request(url)
 
+    def pending_request(self, entry: Pending) -> scrapy.Request | None:
+        """The request for a frontier entry another node of a cluster held and lost (it
+        died): made again as that node made it, without deciding again (it was decided)."""
+        url = self.site.fetch_url(entry.url)
+        if url is None:
+            return None
+        kind = Kind(entry.kind)
+        meta = {}
+        if kind is Kind.ASSET:
+            archive_url = self.site.archive_url(url, entry.url)
+            meta = {"archive_url": archive_url, "download_maxsize": self.requisite_maxsize}
+        elif kind in (Kind.LIST, Kind.TAG):
+            meta = {"page": list_page(url, self.site.first_page_of(url))}
+        request = self.fetch(url, kind, entry.url, headers=self.revalidation(entry.url), **meta)
+        return request.replace(dont_filter=True)  # its fingerprint is in the filter already
+
     # -- building requests --------------------------------------------------------------
     def request(self, url: str, found_on: Response | None = None) -> scrapy.Request | None:
         """A request for a link to any page of the site, by the kind of page it is."""
@@ -386,12 +402,15 @@ class DangcongsanSpider(scrapy.Spider):
             outputs = self.callback_for(Kind(response.meta["kind"]))(response)
         with self.state.batch():
             outputs = list(outputs)
-            if settled(response.status) and not any(
+            if not any(
                 isinstance(output, (ArticlePage, FilePage))
                 or (isinstance(output, scrapy.Request) and output.meta["canonical"] == canonical)
                 for output in outputs
             ):
-                self.state.done(canonical)
+                if settled(response.status):
+                    self.state.done(canonical)
+                elif self.state.node:  # a cluster node: left for the next run, by any node
+                    self.state.unclaim(canonical, self.state.node)
         yield from outputs
 
     def callback_for(self, kind: Kind):
@@ -430,9 +449,12 @@ class DangcongsanSpider(scrapy.Spider):
     def fetch_failed(self, failure: Failure) -> None:
         """A fetch that ended without an answer. Given up on purpose (robots.txt forbids it):
         off the frontier. The network failing past the retries, or the archive unwritable:
-        left in it, for the next run."""
+        left in it, for the next run (a cluster node gives up its claim on it)."""
+        canonical = failure.request.meta["canonical"]
         if failure.check(IgnoreRequest):
-            self.state.done(failure.request.meta["canonical"])
+            self.state.done(canonical)
+        elif self.state.node:
+            self.state.unclaim(canonical, self.state.node)
 
     def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
         if self.readable(response):

@@ -95,6 +95,8 @@ def crawl_name(settings: BaseSettings, state: Any = None) -> str:
     if not name:
         folder = Layout.from_settings(settings).root.absolute().name or "archive"
         name = f"dcs-{folder}-{datetime.now(UTC):%Y%m%d}"
+        if state is not None:  # nodes of a cluster starting at once: the first one's name
+            return state.keep_fact(IS_PART_OF, name)
     if state is not None and name != stored:
         state.set_fact(IS_PART_OF, name)
     return name
@@ -121,6 +123,7 @@ def open_writer(
         max_size=int(settings.getfloat("WARC_MAX_SIZE", 1e9)),
         warcinfo_fields=warcinfo_from_settings(settings, state),
         fsync=settings.getbool("WARC_FSYNC", False),
+        hostname=settings.get("NODE_NAME") or None,  # a cluster node's files carry its name
     )
 
 

@@ -1,0 +1,166 @@
+"""Several processes, one crawl: three `dcs crawl` nodes share a frontier in Redis and the
+state in PostgreSQL (real servers, from Debian's packages), crawl the replica with faults
+on, and one of them is killed (SIGKILL) half way."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+from crawl_support import LOCAL, dcs, records, warcs_are_valid
+
+from crawler.replica import FaultPlan, ReplicaServer, ReplicaSite
+from crawler.site import Kind, Site
+from crawler.warc.writer import recover
+
+NODES = ("alpha", "beta", "gamma")
+KILLED = "gamma"
+DELAY = 0.04  # seconds between two requests to the replica, all nodes together
+FAULTS = FaultPlan(rate_503=0.03, rate_429=0.03, rate_reset=0.02, rate_truncate=0.02)
+CLUSTER = [
+    "-s", f"SHARED_DOWNLOAD_DELAY={DELAY}",
+    "-s", "CLUSTER_LEASE=3",
+    "-s", "CLUSTER_HEARTBEAT=0.5",
+    "-s", "TEXT_WORKERS=0",
+    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+]  # fmt: skip
+
+
+def node_command(server, out: Path, node: str, frontier: str, store: str) -> list[str]:
+    return [
+        sys.executable, "-m", "crawler.cli", "crawl", "--out", str(out / node),
+        "--base-url", server.base_url, "--frontier", frontier, "--state", store,
+        "--node", node, *LOCAL, *CLUSTER,
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cluster_crawl(cluster_servers, tmp_path_factory):
+    """Three nodes crawl the replica; one is killed once it has archived a few articles."""
+    site = ReplicaSite(seed=5, per_generation=4)
+    out = tmp_path_factory.mktemp("cluster")
+    frontier, store = cluster_servers.redis_url(), cluster_servers.database()
+    with ReplicaServer(site, faults=FAULTS) as server:
+        nodes = {
+            name: subprocess.Popen(
+                node_command(server, out, name, frontier, store),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for name in NODES
+        }
+        deadline = time.monotonic() + 60
+        texts = out / KILLED / "text"
+        while len(list(texts.rglob("*.txt"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        nodes[KILLED].send_signal(signal.SIGKILL)
+        nodes[KILLED].wait()
+        survivors = {}
+        for name, proc in nodes.items():
+            if name != KILLED:
+                _, stderr = proc.communicate(timeout=150)
+                survivors[name] = (proc.returncode, stderr)
+        log = list(server.log)
+        base_url = server.base_url
+    # The killed node's unfinished WARC, finished as its next crawl (or verify) would.
+    recover(out / KILLED / "warc")
+    return site, out, base_url, store, survivors, log
+
+
+def test_the_surviving_nodes_end_when_the_whole_crawl_is_done(cluster_crawl):
+    _, _, _, store, survivors, _ = cluster_crawl
+    assert {name: code for name, (code, _) in survivors.items()} == {"alpha": 0, "beta": 0}
+    with psycopg.connect(store) as db:
+        held = db.execute("SELECT count(*) FROM frontier WHERE claimed_by IS NOT NULL")
+        assert held.fetchone()[0] == 0
+
+
+def test_every_article_is_archived_once_across_the_nodes(cluster_crawl):
+    site, out, base_url, store, _, _ = cluster_crawl
+    site_rules = Site(base_url)
+    copies: dict[str, list[str]] = {}
+    for node in NODES:
+        for record in records(out / node / "warc"):
+            if record.type == "response" and record.status == 200:
+                if site_rules.classify(record.uri) is Kind.ARTICLE:
+                    copies.setdefault(site_rules.canonical(record.uri), []).append(node)
+    assert set(copies) == {article.url for article in site.articles}
+    # Only a page the killed node fetched in its last moments, before it was recorded done,
+    # is fetched again (by one other node): its copy is in the killed node's last WARC.
+    twice = {url: nodes for url, nodes in copies.items() if len(nodes) > 1}
+    assert all(Counter(nodes) == Counter({KILLED: 1, other: 1})
+               for nodes in twice.values() for other in set(nodes) - {KILLED})  # fmt: skip
+    with psycopg.connect(store) as db:
+        texts = db.execute(
+            "SELECT count(*) FROM urls WHERE kind = 'article' AND text_sha1 IS NOT NULL"
+        ).fetchone()[0]
+    assert texts == len(site.articles)
+
+
+def test_every_node_wrote_valid_warcs_named_after_it_with_one_crawl_name(cluster_crawl):
+    _, out, _, _, _, _ = cluster_crawl
+    names = set()
+    for node in NODES:
+        warc_dir = out / node / "warc"
+        files = list(warc_dir.glob("*.warc.gz"))
+        assert files and all(path.name.endswith(f"-{node}.warc.gz") for path in files)
+        assert warcs_are_valid(warc_dir)
+        names |= {r.warc_headers.get("isPartOf") for r in records(warc_dir) if r.type == "warcinfo"}
+    assert len(names) == 1
+
+
+def test_the_nodes_together_keep_to_the_rate_of_one(cluster_crawl):
+    *_, log = cluster_crawl
+    times = sorted(entry.time for entry in log)
+    assert len(times) > 100
+    # Any 25 requests in a row span 25 slots at least (a few ms of jitter in the log's times).
+    span = 25
+    shortest = min(times[i + span] - times[i] for i in range(len(times) - span))
+    assert shortest >= span * DELAY * 0.9
+
+
+def test_the_killed_nodes_pages_were_fetched_by_the_others(cluster_crawl):
+    _, out, _, _, survivors, _ = cluster_crawl
+    assert any("took back" in (stderr or "") for _, stderr in survivors.values()) or any(
+        "took back" in path.read_text(errors="replace")
+        for node in NODES
+        if node != KILLED
+        for path in (out / node / "logs").glob("*.log")
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--frontier", "http://127.0.0.1/0", "--state", "postgresql://x@127.0.0.1/x"],
+         "not a redis:// URL"),
+        (["--state", "mysql://x@127.0.0.1/x"], "not a postgresql:// URL"),
+        (["--frontier", "redis://127.0.0.1:9/0"], "needs --state"),
+        (["--state", "postgresql://x@127.0.0.1:9/x"], "cannot connect to the state store"),
+        (["--node", "a/b", "--frontier", "redis://127.0.0.1:9/0", "--state",
+          "postgresql://x@127.0.0.1:9/x"], "--node"),
+    ],
+)  # fmt: skip
+def test_bad_cluster_options_are_one_line_errors(tmp_path, args, message):
+    result = dcs("crawl", "--out", str(tmp_path / "a"), "--base-url", "http://127.0.0.1:9", *args)
+    assert result.returncode != 0
+    assert result.stderr.startswith("dcs: error:") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_unreachable_frontier_is_a_one_line_error(cluster_servers, tmp_path):
+    store = cluster_servers.database()
+    result = dcs(
+        "crawl", "--out", str(tmp_path / "a"), "--base-url", "http://127.0.0.1:9",
+        "--frontier", "redis://127.0.0.1:9/0", "--state", store,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.startswith("dcs: error: cannot reach the frontier redis://127.0.0.1:9/0")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -54,6 +54,26 @@ def add_out(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def add_members(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--member", type=Path, action="append", default=[], metavar="DIR",
+        help="read the archive folder DIR too, as one collection with --out (repeatable; "
+        "remembered by --out: the folders of a cluster crawl's nodes)",
+    )  # fmt: skip
+
+
+def gather_members(args: argparse.Namespace) -> None:
+    """A collection folder (--out) gathers its member folders before it is read."""
+    from crawler.collection import gather
+
+    gathered = gather(args.out, args.member)
+    if gathered is not None and gathered.left_out:
+        print(
+            f"{gathered.left_out} text files left out: another member holds the same article",
+            file=sys.stderr,
+        )
+
+
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON lines")
 
@@ -197,6 +217,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    gather_members(args)
     from crawler.replay.index import build_index
     from crawler.replay.report import index_summary
 
@@ -258,6 +279,7 @@ def report_damaged(problems: list[str], consequence: str) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    gather_members(args)
     if args.replay_command == "serve":
         from crawler.replay.serve import serve
 
@@ -283,6 +305,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    gather_members(args)
     from crawler.replay.export import export_wacz
     from crawler.replay.report import export_summary
 
@@ -326,6 +349,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export_dataset(args: argparse.Namespace) -> int:
+    gather_members(args)
     from crawler.research.dataset import export_dataset
 
     with counter("rows") as tick:
@@ -342,6 +366,7 @@ def cmd_export_dataset(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    gather_members(args)
     from crawler.research.report import COLOR_MATCH_MARKS, MATCH_MARKS, hit_lines
     from crawler.research.search import Filters, search
 
@@ -467,6 +492,7 @@ def build_parser() -> Parser:
 
     index = commands.add_parser("index", help="build or update the CDXJ index and the search index")
     add_out(index)
+    add_members(index)
     index.add_argument(
         "--rebuild", action="store_true", help="make the search index anew from the text files"
     )
@@ -477,6 +503,7 @@ def build_parser() -> Parser:
         "query", nargs="+", metavar="QUERY", help='words, "phrases", AND/OR/NOT, (groups), prefix*'
     )
     add_out(search)
+    add_members(search)
     add_json(search)
     add_days(search, "published")
     add_site_filter(search)
@@ -551,13 +578,16 @@ def build_parser() -> Parser:
     replay_commands.required = True
     serve = replay_commands.add_parser("serve", help="serve the archive with pywb")
     add_out(serve)
+    add_members(serve)
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
     serve.add_argument("--port", type=port_number, default=8080)
     listing = replay_commands.add_parser("list", help="list the captures of a URL or article ID")
     add_out(listing)
+    add_members(listing)
     listing.add_argument("target", metavar="URL_OR_ID")
     show = replay_commands.add_parser("show", help="print a capture: text, HTML or headers")
     add_out(show)
+    add_members(show)
     show.add_argument("target", metavar="URL_OR_ID")
     show.add_argument("--at", metavar="TIMESTAMP", help="the capture closest to YYYYmmddHHMMSS")
     part = show.add_mutually_exclusive_group()
@@ -572,6 +602,7 @@ def build_parser() -> Parser:
     wacz = export_commands.add_parser("wacz", help="pack WARCs, index and pages into a WACZ")
     wacz.add_argument("wacz", type=Path, metavar="OUT.wacz")
     add_out(wacz)
+    add_members(wacz)
     wacz.add_argument(
         "--since", type=day, metavar="YYYY-MM-DD", help="only captures since this day"
     )
@@ -589,6 +620,7 @@ def build_parser() -> Parser:
     )
     dataset.add_argument("dataset", type=Path, metavar="OUT.{jsonl,parquet,csv}")
     add_out(dataset)
+    add_members(dataset)
     add_json(dataset)
     add_days(dataset, "published")
     add_site_filter(dataset)

@@ -88,6 +88,11 @@ class Layout:
     def lock_file(self) -> Path:
         return self.root / "dcs.lock"
 
+    @property
+    def members_file(self) -> Path:
+        """The archive folders a collection folder gathers (crawler.collection)."""
+        return self.root / "members.json"
+
     # -- WARC files -------------------------------------------------------------------------
     def warc_files(self) -> list[Path]:
         """The finished WARC files, by name (``.open`` ones are still being written)."""

@@ -211,3 +211,21 @@ def test_a_collection_exports_as_one_wacz(collection, tmp_path):
     assert {node for node in NODES if any(name.endswith(f"-{node}.warc.gz") for name in names)} == (
         set(NODES)
     )
+
+
+def test_a_host_has_one_slot_per_delay_and_a_retry_after_holds_every_node_back(cluster_servers):
+    import redis
+    from scrapy import Request
+    from scrapy.http import Response
+
+    from crawler.cluster.politeness import SharedRateLimit
+
+    url = cluster_servers.redis_url()
+    one, other = (SharedRateLimit(redis.StrictRedis.from_url(url), 0.5, 4, 120) for _ in "12")
+    waits = [one.next_slot("site"), other.next_slot("site"), one.next_slot("site")]
+    assert waits[0] == pytest.approx(0, abs=0.05)
+    assert waits[1] == pytest.approx(0.5, abs=0.05) and waits[2] == pytest.approx(1, abs=0.05)
+    request = Request("http://other-site/a")
+    told = Response(request.url, status=503, headers={"Retry-After": "30"}, request=request)
+    assert one.process_response(request, told) is told
+    assert other.next_slot("other-site") == pytest.approx(30, abs=0.5)

@@ -629,3 +629,98 @@ def test_a_duplicate_is_fetched_again_under_its_own_url(state):
     assert state.last_capture(other).target_uri == IMAGE
     assert state.last_url(other) == other and state.last_url(IMAGE) == IMAGE
     assert {p.url: p.target_uri for p in state.pointers()}[other] == other
+
+
+# -- claims (a cluster crawl's frontier) -------------------------------------------------------
+def test_a_pending_url_is_claimed_by_one_node_until_its_lease_runs_out(state, monkeypatch):
+    state.enqueue(ARTICLE, ARTICLE, "article")
+    assert state.claim(ARTICLE, "a", lease=10)
+    assert state.claim(ARTICLE, "a", lease=10)  # its own claim, again
+    assert not state.claim(ARTICLE, "b", lease=10)
+    assert state.claims() == 1
+    assert state.reclaim_expired() == []
+    later = state_module.time.time() + 11
+    monkeypatch.setattr(state_module.time, "time", lambda: later)
+    assert [p.url for p in state.reclaim_expired()] == [ARTICLE]
+    assert state.claims() == 0
+    assert state.claim(ARTICLE, "b", lease=10)
+
+
+def test_a_renewed_lease_is_not_taken_back(state, monkeypatch):
+    state.enqueue(ARTICLE, ARTICLE, "article")
+    state.claim(ARTICLE, "a", lease=10)
+    now = state_module.time.time()
+    monkeypatch.setattr(state_module.time, "time", lambda: now + 8)
+    assert state.renew_claims("a", lease=10) == 1
+    monkeypatch.setattr(state_module.time, "time", lambda: now + 15)
+    assert state.reclaim_expired() == []
+    assert not state.claim(ARTICLE, "b", lease=10)
+
+
+def test_a_url_done_or_given_up_is_not_claimed(state):
+    state.enqueue(ARTICLE, ARTICLE, "article")
+    state.enqueue(LIST, LIST, "list")
+    state.claim(ARTICLE, "a", lease=10)
+    state.done(ARTICLE)
+    assert not state.claim(ARTICLE, "b", lease=10)  # archived by "a": left the frontier
+    state.claim(LIST, "a", lease=10)
+    state.unclaim(LIST, "a")  # failed: pending for the next crawl, held by no one
+    assert state.is_pending(LIST) and state.claims() == 0
+    assert state.claim(LIST, "b", lease=10)
+
+
+def test_a_stopping_node_hands_its_claims_over_at_once(state):
+    state.enqueue(ARTICLE, ARTICLE, "article")
+    state.claim(ARTICLE, "a", lease=60)
+    state.expire_claims("a")
+    assert [p.url for p in state.reclaim_expired()] == [ARTICLE]
+
+
+def test_nodes_reclaiming_at_once_share_the_entries_out(cluster_servers, tmp_path, monkeypatch):
+    """Two nodes, two connections: each expired entry goes to one of them only."""
+    store = cluster_servers.database()
+    with CrawlState.open(tmp_path / "a", store) as a, CrawlState.open(tmp_path / "b", store) as b:
+        urls = [f"{ARTICLE}?n={n}" for n in range(40)]
+        for url in urls:
+            a.enqueue(url, url, "article")
+            a.claim(url, "dead", lease=1)
+        later = state_module.time.time() + 2
+        monkeypatch.setattr(state_module.time, "time", lambda: later)
+        # One node's reclaim holds its rows (an open transaction) while the other's runs.
+        a.db.execute("BEGIN")
+        first = a.db.execute(
+            "SELECT url FROM frontier WHERE claimed_until < ? LIMIT 10 FOR UPDATE SKIP LOCKED",
+            (later,),
+        ).fetchall()
+        second = b.reclaim_expired()
+        a.db.execute("ROLLBACK")
+        assert len(first) == 10 and len(second) == 30
+        assert not {url for (url,) in first} & {p.url for p in second}
+
+
+def test_nodes_of_one_cluster_name_their_crawl_alike(cluster_servers, tmp_path):
+    store = cluster_servers.database()
+    with CrawlState.open(tmp_path / "a", store) as a, CrawlState.open(tmp_path / "b", store) as b:
+        assert a.keep_fact("warc-is-part-of", "first") == "first"
+        assert b.keep_fact("warc-is-part-of", "second") == "first"
+
+
+def test_another_nodes_text_counts_as_archived(cluster_servers, tmp_path):
+    store = cluster_servers.database()
+    with CrawlState.open(tmp_path / "a", store) as a, CrawlState.open(tmp_path / "b", store) as b:
+        a.node, b.node = "a", "b"
+        a.record_capture(ARTICLE, full(), "article")
+        text = tmp_path / "a" / "text" / "1.txt"
+        text.parent.mkdir(parents=True)
+        text.write_text("x")
+        a.record_text(ARTICLE, "sha", text)
+        assert a.is_archived(ARTICLE) and b.is_archived(ARTICLE)  # b cannot see a's disk
+        text.unlink()
+        assert not a.is_archived(ARTICLE)
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path):
+    with pytest.raises(
+        DcsError, match="cannot connect to the state store postgresql://x:\\*\\*\\*@"
+    ):
+        CrawlState.open(tmp_path, "postgresql://x:secret@127.0.0.1:9/dcs")

@@ -78,12 +78,20 @@ class SharedRateLimit:
         host = urlsplit(request.url).netloc.lower()
         await maybe_deferred_to_future(self.in_flight[host].acquire())
         request.meta[SLOT_META] = host
-        wait = float(self.take_slot(keys=[f"dcs:slot:{host}", f"dcs:notbefore:{host}"],
-                                    args=[self.delay]))  # fmt: skip
+        wait = self.next_slot(host)
         if wait > 0:
             from twisted.internet import reactor  # the one Scrapy installed
 
             await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
+
+    def next_slot(self, host: str) -> float:
+        """Take the host's next free slot: the seconds to wait for it."""
+        keys = [f"dcs:slot:{host}", f"dcs:notbefore:{host}"]
+        return float(self.take_slot(keys=keys, args=[self.delay]))
+
+    def hold(self, host: str, seconds: float) -> None:
+        """No request to the host, from any node, for ``seconds`` (at most max_wait)."""
+        self.hold_back(keys=[f"dcs:notbefore:{host}"], args=[min(seconds, self.max_wait)])
 
     def _release(self, request: Request) -> None:
         host = request.meta.pop(SLOT_META, None)
@@ -96,8 +104,7 @@ class SharedRateLimit:
             seconds = retry_after_seconds(response.headers.get("Retry-After"))
             if seconds:
                 # Every node waits, not only the one that was told.
-                host = urlsplit(request.url).netloc.lower()
-                self.hold_back(keys=[f"dcs:notbefore:{host}"], args=[min(seconds, self.max_wait)])
+                self.hold(urlsplit(request.url).netloc.lower(), seconds)
         return response
 
     def process_exception(self, request: Request, exception: Exception, spider=None) -> None:

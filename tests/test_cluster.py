@@ -10,6 +10,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -17,7 +18,6 @@ from crawl_support import LOCAL, dcs, records, warcs_are_valid
 
 from crawler.replica import FaultPlan, ReplicaServer, ReplicaSite
 from crawler.site import Kind, Site
-from crawler.warc.writer import recover
 
 NODES = ("alpha", "beta", "gamma")
 KILLED = "gamma"
@@ -69,21 +69,35 @@ def cluster_crawl(cluster_servers, tmp_path_factory):
                 survivors[name] = (proc.returncode, stderr)
         log = list(server.log)
         base_url = server.base_url
-    # The killed node's unfinished WARC, finished as its next crawl (or verify) would.
-    recover(out / KILLED / "warc")
-    return site, out, base_url, store, survivors, log
+        # The next crawl, by two nodes, the killed one among them: incremental.
+        server.clear_log()
+        again = {
+            name: subprocess.Popen(
+                node_command(server, out, name, frontier, store),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for name in ("alpha", KILLED)
+        }
+        for name, proc in again.items():
+            _, stderr = proc.communicate(timeout=150)
+            survivors[f"{name} again"] = (proc.returncode, stderr)
+        second_log = list(server.log)
+    return site, out, base_url, store, survivors, log, second_log
 
 
 def test_the_surviving_nodes_end_when_the_whole_crawl_is_done(cluster_crawl):
-    _, _, _, store, survivors, _ = cluster_crawl
-    assert {name: code for name, (code, _) in survivors.items()} == {"alpha": 0, "beta": 0}
+    _, _, _, store, survivors, *_ = cluster_crawl
+    codes = {name: code for name, (code, _) in survivors.items()}
+    assert codes == {"alpha": 0, "beta": 0, "alpha again": 0, f"{KILLED} again": 0}
     with psycopg.connect(store) as db:
         held = db.execute("SELECT count(*) FROM frontier WHERE claimed_by IS NOT NULL")
         assert held.fetchone()[0] == 0
 
 
 def test_every_article_is_archived_once_across_the_nodes(cluster_crawl):
-    site, out, base_url, store, _, _ = cluster_crawl
+    site, out, base_url, store, *_ = cluster_crawl
     site_rules = Site(base_url)
     copies: dict[str, list[str]] = {}
     for node in NODES:
@@ -105,7 +119,7 @@ def test_every_article_is_archived_once_across_the_nodes(cluster_crawl):
 
 
 def test_every_node_wrote_valid_warcs_named_after_it_with_one_crawl_name(cluster_crawl):
-    _, out, _, _, _, _ = cluster_crawl
+    _, out, *_ = cluster_crawl
     names = set()
     for node in NODES:
         warc_dir = out / node / "warc"
@@ -117,7 +131,7 @@ def test_every_node_wrote_valid_warcs_named_after_it_with_one_crawl_name(cluster
 
 
 def test_the_nodes_together_keep_to_the_rate_of_one(cluster_crawl):
-    *_, log = cluster_crawl
+    *_, log, _ = cluster_crawl
     times = sorted(entry.time for entry in log)
     assert len(times) > 60
     # Any 25 requests in a row span 25 slots at least (a few ms of jitter in the log's times).
@@ -126,8 +140,16 @@ def test_the_nodes_together_keep_to_the_rate_of_one(cluster_crawl):
     assert shortest >= span * DELAY * 0.9
 
 
+def test_the_next_cluster_crawl_is_incremental(cluster_crawl):
+    site, *_, second_log = cluster_crawl
+    articles = {urlsplit(article.url).path for article in site.articles}
+    fetched_in_full = [e.path for e in second_log if e.path in articles and e.status == 200]
+    assert second_log and fetched_in_full == []
+    assert any(e.status == 304 for e in second_log)  # the home page, lists: revalidated
+
+
 def test_the_killed_nodes_pages_were_fetched_by_the_others(cluster_crawl):
-    _, out, _, _, survivors, _ = cluster_crawl
+    _, out, _, _, survivors, *_ = cluster_crawl
     assert any("took back" in (stderr or "") for _, stderr in survivors.values()) or any(
         "took back" in path.read_text(errors="replace")
         for node in NODES

@@ -222,7 +222,8 @@ def run_crawl(options: CrawlOptions) -> Path | None:
     reason = unreachable_reason(stats)
     if reason is not None:
         raise DcsError(f"could not reach {settings.get('BASE_URL')}: {reason}")
-    if not stats.get("downloader/response_count"):
+    # A cluster node may find everything done by the others: not an error.
+    if not stats.get("downloader/response_count") and not settings.get("FRONTIER_URL"):
         raise DcsError(
             f"the crawl fetched nothing ({stats.get('finish_reason')}); "
             f"see {settings.get('LOG_FILE') or 'its log'}"

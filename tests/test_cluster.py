@@ -152,10 +152,12 @@ def test_the_nodes_together_keep_to_the_rate_of_one(cluster_crawl):
     *_, log, _ = cluster_crawl
     times = sorted(entry.time for entry in log)
     assert len(times) > 60
-    # Any 25 requests in a row span 25 slots at least (a few ms of jitter in the log's times).
+    # The log has when each answer was finished, not when its request came: some slack for
+    # a busy machine. Unlimited, the three nodes send 25 requests in about a quarter of that.
+    assert times[-1] - times[0] >= (len(times) - 1) * DELAY * 0.95
     span = 25
     shortest = min(times[i + span] - times[i] for i in range(len(times) - span))
-    assert shortest >= span * DELAY * 0.9
+    assert shortest >= span * DELAY * 0.75
 
 
 def test_the_next_cluster_crawl_is_incremental(cluster_crawl):
@@ -269,3 +271,12 @@ def test_a_host_has_one_slot_per_delay_and_a_retry_after_holds_every_node_back(c
     told = Response(request.url, status=503, headers={"Retry-After": "30"}, request=request)
     assert one.process_response(request, told) is told
     assert other.next_slot("other-site") == pytest.approx(30, abs=0.5)
+
+
+def test_a_cluster_crawl_needs_scrapy_2_19():
+    from crawler.cluster import check_scrapy_version
+    from crawler.errors import DcsError
+
+    check_scrapy_version("2.19.0")
+    with pytest.raises(DcsError, match=r"needs Scrapy >= 2\.19 \(this is 2\.18\.1\)"):
+        check_scrapy_version("2.18.1")

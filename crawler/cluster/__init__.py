@@ -26,6 +26,7 @@ from crawler.warc.writer import machine_name
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 NODE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+MIN_SCRAPY = (2, 19)
 # The keys of one cluster in its Redis database (scrapy-redis fills in the spider's name).
 QUEUE_KEY = "dcs:%(spider)s:requests"
 DUPEFILTER_KEY = "dcs:%(spider)s:dupefilter"
@@ -39,6 +40,15 @@ def default_node_name() -> str:
 def check_frontier_url(url: str) -> None:
     if urlsplit(url).scheme not in REDIS_SCHEMES:
         raise DcsError(f"--frontier {url!r}: not a redis:// URL (redis://HOST:PORT/DB)")
+
+
+def check_scrapy_version(installed: str | None = None) -> None:
+    """A cluster node reads the crawl's scheduler through ``engine.scheduler`` (2.19)."""
+    import scrapy
+
+    installed = installed or scrapy.__version__
+    if tuple(int(n) for n in re.findall(r"\d+", installed)[:2]) < MIN_SCRAPY:
+        raise DcsError(f"a cluster crawl needs Scrapy >= 2.19 (this is {installed})")
 
 
 def check_node_name(name: str) -> None:
@@ -56,6 +66,7 @@ def cluster_settings(settings) -> None:
     if not frontier:
         return
     check_frontier_url(frontier)
+    check_scrapy_version()
     if not store:
         raise DcsError(
             "--frontier needs --state postgresql://…: the nodes of a cluster share one state store"

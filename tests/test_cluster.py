@@ -42,19 +42,23 @@ def node_command(server, out: Path, node: str, frontier: str, store: str) -> lis
 
 @pytest.fixture(scope="module")
 def cluster_crawl(cluster_servers, tmp_path_factory):
-    """Three nodes crawl the replica; one is killed once it has archived a few articles."""
+    """Three nodes crawl the replica; one is killed once it has archived an article."""
     site = ReplicaSite(seed=5, per_generation=4)
     out = tmp_path_factory.mktemp("cluster")
     frontier, store = cluster_servers.redis_url(), cluster_servers.database()
     with ReplicaServer(site, faults=FAULTS) as server:
-        nodes = {
-            name: subprocess.Popen(
+
+        def start(name: str, stderr: str) -> subprocess.Popen:
+            return subprocess.Popen(
                 node_command(server, out, name, frontier, store),
                 stdout=subprocess.DEVNULL,
-                stderr=(out / f"{name}.stderr").open("w"),
+                stderr=(out / stderr).open("w"),
             )
-            for name in NODES
-        }
+
+        # The node to be killed first, the others join its crawl once it is under way.
+        nodes = {KILLED: start(KILLED, f"{KILLED}.stderr")}
+        wait_for_claims(store)
+        nodes |= {name: start(name, f"{name}.stderr") for name in NODES if name != KILLED}
         held = kill_holding_claims(nodes[KILLED], out / KILLED / "text", store)
         survivors = {}
         for name, proc in nodes.items():
@@ -65,14 +69,7 @@ def cluster_crawl(cluster_servers, tmp_path_factory):
         base_url = server.base_url
         # The next crawl, by two nodes, the killed one among them: incremental.
         server.clear_log()
-        again = {
-            name: subprocess.Popen(
-                node_command(server, out, name, frontier, store),
-                stdout=subprocess.DEVNULL,
-                stderr=(out / f"{name}-again.stderr").open("w"),
-            )
-            for name in ("alpha", KILLED)
-        }
+        again = {name: start(name, f"{name}-again.stderr") for name in ("alpha", KILLED)}
         for name, proc in again.items():
             proc.wait(timeout=150)
             stderr = (out / f"{name}-again.stderr").read_text()
@@ -82,18 +79,34 @@ def cluster_crawl(cluster_servers, tmp_path_factory):
     return site, out, base_url, store, survivors, log, second_log
 
 
+def wait_for_claims(store: str) -> None:
+    """Until some node holds a page (the schema may not exist yet)."""
+    deadline = time.monotonic() + 60
+    with psycopg.connect(store, autocommit=True) as db:
+        while time.monotonic() < deadline:
+            try:
+                if db.execute("SELECT 1 FROM frontier WHERE claimed_by IS NOT NULL").fetchone():
+                    return
+            except psycopg.errors.UndefinedTable:
+                pass
+            time.sleep(0.05)
+    raise AssertionError("no node took a page in 60 s")
+
+
 def kill_holding_claims(node: subprocess.Popen, texts: Path, store: str) -> int:
-    """SIGKILL the node once it has archived articles, at a moment it holds pages (it is
-    stopped with SIGSTOP to look): the pages it held, which the others must take back."""
+    """SIGKILL the node once it has archived an article, at a moment it holds pages and so
+    do other nodes (it is stopped with SIGSTOP to look): the number of pages it held, which
+    the others must take back."""
     deadline = time.monotonic() + 90
     with psycopg.connect(store, autocommit=True) as db:
         while time.monotonic() < deadline:
-            if len(list(texts.rglob("*.txt"))) >= 2:
+            if next(texts.rglob("*.txt"), None) is not None:
                 node.send_signal(signal.SIGSTOP)
-                held = db.execute(
-                    "SELECT count(*) FROM frontier WHERE claimed_by = %s", (KILLED,)
-                ).fetchone()[0]
-                if held:
+                holders = dict(
+                    db.execute("SELECT claimed_by, count(*) FROM frontier GROUP BY claimed_by")
+                )
+                held = holders.get(KILLED, 0)
+                if held and set(holders) - {KILLED, None}:  # the others are at work too
                     node.send_signal(signal.SIGKILL)
                     node.wait()
                     return held

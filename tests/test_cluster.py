@@ -293,3 +293,23 @@ def test_a_cluster_crawl_needs_scrapy_2_19():
     check_scrapy_version("2.19.0")
     with pytest.raises(DcsError, match=r"needs Scrapy >= 2\.19 \(this is 2\.18\.1\)"):
         check_scrapy_version("2.18.1")
+
+
+def test_a_crawl_delay_of_robots_txt_spaces_every_nodes_requests(cluster_servers):
+    import redis
+
+    from crawler.cluster.politeness import SharedRateLimit
+    from crawler.robots import RobotsTxtMiddleware
+
+    class Crawler:  # what the limiter asks of the crawler: the robots.txt middleware
+        def get_downloader_middleware(self, cls):
+            assert cls is RobotsTxtMiddleware
+            robots = RobotsTxtMiddleware.__new__(RobotsTxtMiddleware)
+            robots.crawl_delays = {"Slow-Site": 2.0}
+            return robots
+
+    server = redis.StrictRedis.from_url(cluster_servers.redis_url())
+    one, other = (SharedRateLimit(server, 0.5, 4, 120, Crawler()) for _ in "12")
+    assert one.crawl_delay("Slow-Site") == 2.0 and one.crawl_delay("other") == 0
+    one.next_slot("slow-site", 2.0)
+    assert other.next_slot("slow-site", 2.0) == pytest.approx(2, abs=0.05)

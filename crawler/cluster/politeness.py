@@ -1,5 +1,6 @@
-"""Politeness for all nodes together: one request per SHARED_DOWNLOAD_DELAY seconds to a host,
-whichever node sends it, and a Retry-After one node is given holds every node back.
+"""Politeness for all nodes together: one request per SHARED_DOWNLOAD_DELAY seconds to a host
+(or its robots.txt's Crawl-delay, when longer), whichever node sends it, and a Retry-After
+one node is given holds every node back.
 
 Each host has two keys in the cluster's Redis: the next free slot, and the time before which
 no request may go (a Retry-After). A node takes a slot with one atomic script (on Redis's
@@ -52,9 +53,12 @@ class SharedRateLimit:
     """Downloader middleware of a cluster node (enabled by FRONTIER_URL): waits for the
     host's next shared slot before a request goes out."""
 
-    def __init__(self, server, delay: float, concurrency: int, max_wait: float) -> None:
+    def __init__(
+        self, server, delay: float, concurrency: int, max_wait: float, crawler=None
+    ) -> None:
         self.server = server
         self.delay = delay
+        self.crawler = crawler
         self.max_wait = max_wait
         self.take_slot = server.register_script(TAKE_SLOT)
         self.hold_back = server.register_script(HOLD_BACK)
@@ -72,22 +76,35 @@ class SharedRateLimit:
             settings.getfloat("SHARED_DOWNLOAD_DELAY"),
             settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") or 1,
             settings.getfloat("RETRY_BACKOFF_MAX", 120.0),
+            crawler,
         )
 
     async def process_request(self, request: Request, spider=None) -> None:
-        host = urlsplit(request.url).netloc.lower()
+        netloc = urlsplit(request.url).netloc
+        host = netloc.lower()
         await maybe_deferred_to_future(self.in_flight[host].acquire())
         request.meta[SLOT_META] = host
-        wait = self.next_slot(host)
+        wait = self.next_slot(host, max(self.delay, self.crawl_delay(netloc)))
         if wait > 0:
             from twisted.internet import reactor  # the one Scrapy installed
 
             await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
 
-    def next_slot(self, host: str) -> float:
-        """Take the host's next free slot: the seconds to wait for it."""
+    def crawl_delay(self, netloc: str) -> float:
+        """The host's robots.txt Crawl-delay as the robots.txt middleware keeps it, if any:
+        each node keeps it for itself, and here all of them together."""
+        from crawler.robots import RobotsTxtMiddleware
+
+        if self.crawler is None:
+            return 0.0
+        robots = self.crawler.get_downloader_middleware(RobotsTxtMiddleware)
+        return robots.crawl_delays.get(netloc, 0.0) if robots is not None else 0.0
+
+    def next_slot(self, host: str, delay: float | None = None) -> float:
+        """Take the host's next free slot, ``delay`` (SHARED_DOWNLOAD_DELAY) seconds after the
+        one before: the seconds to wait for it."""
         keys = [f"dcs:slot:{host}", f"dcs:notbefore:{host}"]
-        return float(self.take_slot(keys=keys, args=[self.delay]))
+        return float(self.take_slot(keys=keys, args=[self.delay if delay is None else delay]))
 
     def hold(self, host: str, seconds: float) -> None:
         """No request to the host, from any node, for ``seconds`` (at most max_wait)."""

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,25 +69,40 @@ class Run:
         }
 
 
+# The crawl is started by this small launcher, not by pytest itself: Linux carries a
+# process's peak RSS across exec, so a child of pytest would start from pytest's own peak,
+# which grows with the suite. The launcher reports the crawl's return code and peak RSS
+# (wait4's rusage: the crawl and the children it waited for).
+LAUNCHER = """
+import json, os, subprocess, sys, time
+timeout, report, *command = sys.argv[1:]
+process = subprocess.Popen(command)
+deadline = time.monotonic() + float(timeout)
+while True:
+    pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+    if pid:
+        break
+    if time.monotonic() > deadline:
+        process.kill()
+    time.sleep(0.05)
+with open(report, "w") as file:
+    json.dump({"returncode": os.waitstatus_to_exitcode(status), "maxrss": usage.ru_maxrss}, file)
+"""
+
+
 def crawl(server: HostileServer, out: Path, *args: str, env=None, timeout: float = 120) -> Run:
     """`dcs crawl` of the server in a child process; its peak RSS from wait4's rusage."""
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "crawler.cli", "crawl", "--out", str(out)]
     command += ["--base-url", server.base_url, *LOCAL, *args]
+    report = out.parent / f"{out.name}.rusage.json"
     with open(out / "stdout.txt", "w+") as stdout, open(out / "stderr.txt", "w+") as stderr:
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env)
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-            time.sleep(0.05)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        launcher = [sys.executable, "-c", LAUNCHER, str(timeout), str(report), *command]
+        subprocess.run(launcher, stdout=stdout, stderr=stderr, env=env, timeout=timeout + 60)
+        result = json.loads(report.read_text())
         stdout.seek(0)
         stderr.seek(0)
-        run = Run(process.returncode, stdout.read(), stderr.read(), usage.ru_maxrss / 1024, out)
+        run = Run(result["returncode"], stdout.read(), stderr.read(), result["maxrss"] / 1024, out)
         print(f"peak RSS {run.peak_mb:.0f} MB")
         return run
 

@@ -313,3 +313,23 @@ def test_a_crawl_delay_of_robots_txt_spaces_every_nodes_requests(cluster_servers
     assert one.crawl_delay("Slow-Site") == 2.0 and one.crawl_delay("other") == 0
     one.next_slot("slow-site", 2.0)
     assert other.next_slot("slow-site", 2.0) == pytest.approx(2, abs=0.05)
+
+
+def test_a_sites_own_delay_is_kept_by_all_nodes_together():
+    from scrapy.settings import Settings
+
+    from crawler.cluster import cluster_settings
+
+    settings = Settings(
+        {
+            "FRONTIER_URL": "redis://127.0.0.1:9/0",
+            "STATE_URL": "postgresql://x@127.0.0.1:9/x",
+            "DOWNLOAD_DELAY": 1.0,
+            "DOWNLOAD_SLOTS": {"slow.example": {"delay": 5.0, "concurrency": 1}},
+        }
+    )
+    cluster_settings(settings)
+    assert settings.getdict("DOWNLOAD_SLOTS") == {"slow.example": {"concurrency": 1}}
+    assert settings.getdict("SHARED_HOST_DELAYS") == {"slow.example": 5.0}
+    assert settings.getfloat("SHARED_DOWNLOAD_DELAY") == 1.0
+    assert settings.getfloat("DOWNLOAD_DELAY") == 0

@@ -77,8 +77,14 @@ def cluster_settings(settings) -> None:
     if not settings.getfloat("SHARED_DOWNLOAD_DELAY") and settings.getbool("AUTOTHROTTLE_ENABLED"):
         # What AutoThrottle starts one process at.
         shared_delay = max(shared_delay, settings.getfloat("AUTOTHROTTLE_START_DELAY"))
+    # The sites' own delays (DOWNLOAD_SLOTS, from their profiles) are kept for all nodes
+    # together too, and taken off the nodes' own slots for the same reason.
+    slots = {host: dict(slot) for host, slot in settings.getdict("DOWNLOAD_SLOTS").items()}
+    host_delays = {host: slot.pop("delay") for host, slot in slots.items() if "delay" in slot}
     settings.setdict(
         {
+            "DOWNLOAD_SLOTS": slots,
+            "SHARED_HOST_DELAYS": host_delays,
             "NODE_NAME": node,
             "SCHEDULER": "crawler.cluster.frontier.ClusterScheduler",
             "DUPEFILTER_CLASS": "crawler.cluster.frontier.CanonicalDupeFilter",

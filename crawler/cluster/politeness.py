@@ -54,10 +54,17 @@ class SharedRateLimit:
     host's next shared slot before a request goes out."""
 
     def __init__(
-        self, server, delay: float, concurrency: int, max_wait: float, crawler=None
+        self,
+        server,
+        delay: float,
+        concurrency: int,
+        max_wait: float,
+        crawler=None,
+        host_delays: dict[str, float] | None = None,
     ) -> None:
         self.server = server
         self.delay = delay
+        self.host_delays = host_delays or {}  # a site's own delay (its profile's slot)
         self.crawler = crawler
         self.max_wait = max_wait
         self.take_slot = server.register_script(TAKE_SLOT)
@@ -77,6 +84,7 @@ class SharedRateLimit:
             settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") or 1,
             settings.getfloat("RETRY_BACKOFF_MAX", 120.0),
             crawler,
+            {host: float(delay) for host, delay in settings.getdict("SHARED_HOST_DELAYS").items()},
         )
 
     async def process_request(self, request: Request, spider=None) -> None:
@@ -84,7 +92,8 @@ class SharedRateLimit:
         host = netloc.lower()
         await maybe_deferred_to_future(self.in_flight[host].acquire())
         request.meta[SLOT_META] = host
-        wait = self.next_slot(host, max(self.delay, self.crawl_delay(netloc)))
+        delay = self.host_delays.get(netloc, self.delay)
+        wait = self.next_slot(host, max(delay, self.crawl_delay(netloc)))
         if wait > 0:
             from twisted.internet import reactor  # the one Scrapy installed
 

@@ -173,13 +173,17 @@ class DangcongsanSpider(scrapy.Spider):
         if url is None:
             return None
         kind = Kind(entry.kind)
-        meta = {}
+        meta, headers = {}, self.revalidation(entry.url)
         if kind is Kind.ASSET:
             archive_url = self.site.archive_url(url, entry.url)
             meta = {"archive_url": archive_url, "download_maxsize": self.requisite_maxsize}
+            headers = {}
         elif kind in (Kind.LIST, Kind.TAG):
             meta = {"page": list_page(url, self.site.first_page_of(url))}
-        request = self.fetch(url, kind, entry.url, headers=self.revalidation(entry.url), **meta)
+        elif kind is Kind.ARTICLE and not self.state.is_archived(entry.url):
+            # Fetched, perhaps, but its text never written: a 304 would bring no text.
+            headers = {}
+        request = self.fetch(url, kind, entry.url, headers=headers, **meta)
         return request.replace(dont_filter=True)  # its fingerprint is in the filter already
 
     # -- building requests --------------------------------------------------------------

@@ -8,7 +8,9 @@
 - `DecompressionMiddleware`: Scrapy's HttpCompressionMiddleware, except that a body that
   cannot be decoded (a broken gzip stream) or decodes past its ceiling (a compression bomb)
   reaches the spider as sent, marked unreadable with the reason, instead of failing the
-  request with nothing said. The WARC record has it as sent either way.
+  request with nothing said. The WARC record has it as sent either way. A spooled body
+  (crawler.spool: asked for with ``Accept-Encoding: identity``) is never decoded: sent
+  encoded all the same, it is marked unreadable.
 - `unreadable(response)`: why the spider must not parse a response.
 
 Every ceiling hit is listed in the crawl report ("ceilings").
@@ -25,6 +27,7 @@ from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
 
 from crawler.extensions import report_entry
+from crawler.spool import SpooledResponse
 from crawler.warc.middleware import TRUNCATED
 
 # request.meta key: why a body cannot be read.
@@ -84,6 +87,11 @@ class DecompressionMiddleware(HttpCompressionMiddleware):
         return middleware
 
     def process_response(self, request: Request, response: Response, spider=None):
+        if isinstance(response, SpooledResponse):  # its body is on disk: never decoded
+            encoding = response.headers.get("Content-Encoding", b"identity").decode("latin-1")
+            if encoding.strip().lower() != "identity":
+                request.meta[UNREADABLE] = f"a spooled file sent with Content-Encoding {encoding}"
+            return response
         try:
             return super().process_response(request, response)
         except IgnoreRequest as exc:  # decoded past its ceiling: a compression bomb

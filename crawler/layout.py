@@ -85,6 +85,11 @@ class Layout:
         return self.root / "logs"
 
     @property
+    def spool_dir(self) -> Path:
+        """Bodies on their way to the WARC files (crawler.spool): removed once written."""
+        return self.root / "spool"
+
+    @property
     def lock_file(self) -> Path:
         return self.root / "dcs.lock"
 

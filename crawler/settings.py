@@ -106,6 +106,12 @@ DOWNLOADER_MIDDLEWARES = {
     # A cluster node waits here for its host's shared slot (off unless FRONTIER_URL is set).
     "crawler.cluster.politeness.SharedRateLimit": 980,
 }
+# Attached files are written to disk as they arrive, never held whole (crawler.spool);
+# every other request goes to Scrapy's own HTTP/1.1 handler.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.spool.SpoolingDownloadHandler",
+    "https": "crawler.spool.SpoolingDownloadHandler",
+}
 SPIDER_MIDDLEWARES = {
     # No depth limit here (lists are paged while they bring new articles): no need to count.
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,

@@ -52,9 +52,11 @@ class FilePage:
     canonical: str
     document: str | None  # the canonical URL of the document page that links it
     fetched_at: datetime
-    body: bytes = field(repr=False)
+    body: bytes = field(repr=False)  # b"" when it is in a spool file
     content_type: str = ""
     warc: dict | None = None
+    # The file holding the body (crawler.spool.Spool, a path in a text worker), else None.
+    spool: os.PathLike[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,10 @@ def _write_error(canonical: str, where: object, exc: OSError) -> TextOutcome:
 
 def make_file_text(page: FilePage, text_root: Path) -> TextOutcome:
     """Read an attached file's text layer and write its text and sidecar under ``text_root``."""
+    data = page.body if page.spool is None else Path(page.spool)
     try:
         written = write_file_text(
-            page.body, text_root, url=page.url, canonical=page.canonical,
+            data, text_root, url=page.url, canonical=page.canonical,
             document=page.document, content_type=page.content_type,
             fetched_at=page.fetched_at, warc=page.warc,
         )  # fmt: skip

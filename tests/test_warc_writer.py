@@ -300,3 +300,53 @@ def test_every_record_names_the_warcinfo_that_opens_its_file(tmp_path):
         checked = warcio_check(path)
         assert checked.returncode == 0 and "not checked" not in checked.stdout, checked.stdout
     assert len(warcinfo_ids) == len(files)
+
+
+def streamed_record(tmp_path: Path, body: bytes) -> tuple:
+    """A response record of ``body`` written whole, and the same one (same ID, date and
+    headers) whose payload is read from a file: (the writer, where the first lies, the
+    second, its open payload file)."""
+    http = records.HttpResponse("HTTP/1.1", 200, "OK", [(b"Content-Type", b"application/pdf")])
+    same = {"date": records.warc_date(), "ip": "127.0.0.1", "record_id": records.new_record_id()}
+    whole = records.response_record(
+        "http://127.0.0.1/a.pdf", records.HttpResponse(**{**http.__dict__, "body": body}), **same
+    )
+    spool = tmp_path / "body"
+    spool.write_bytes(body)
+    writer = WarcWriter(tmp_path / "warc")
+    first = writer.write_all([whole])[0]
+    payload = open(spool, "rb")  # noqa: SIM115 (closed by the tests)
+    streamed = records.streamed_response_record(
+        "http://127.0.0.1/a.pdf", http, payload, len(body), **same
+    )
+    return writer, first, streamed, payload
+
+
+def member(path: Path, location) -> bytes:
+    with open(path / location.filename, "rb") as file:
+        file.seek(location.offset)
+        return gzip.decompress(file.read(location.length))
+
+
+def test_a_record_streamed_from_a_file_is_the_record_written_whole(tmp_path):
+    body = bytes(range(256)) * 20_000  # five pieces of a MiB
+    writer, whole, streamed, payload = streamed_record(tmp_path, body)
+    with payload:
+        (location,) = writer.write_streamed(streamed)
+    writer.close()
+    assert member(tmp_path / "warc", location) == member(tmp_path / "warc", whole)
+    assert location.offset == whole.offset + whole.length
+    assert warcio_check(tmp_path / "warc" / whole.filename).returncode == 0
+
+
+def test_a_payload_file_cut_short_while_written_is_rolled_back(tmp_path):
+    body = b"%PDF-1.7 " * 300_000
+    writer, whole, streamed, payload = streamed_record(tmp_path, body)
+    (tmp_path / "body").write_bytes(body[:-9])  # shorter than its record says
+    with payload, pytest.raises(WarcWriteError, match="ends 9 bytes early"):
+        writer.write_streamed(streamed)
+    (path,) = (tmp_path / "warc").glob("*.open")
+    assert path.stat().st_size == whole.offset + whole.length  # no half record
+    writer.close()
+    (final,) = (tmp_path / "warc").glob("*.warc.gz")
+    assert [t for t, _, _ in read_all(final)] == ["warcinfo", "response"]

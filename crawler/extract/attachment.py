@@ -87,7 +87,7 @@ def _read_json(path: Path) -> dict:
 
 
 def write_file_text(
-    data: bytes,
+    data: bytes | Path,
     text_root: Path,
     *,
     url: str,
@@ -98,14 +98,17 @@ def write_file_text(
     warc: object = None,
 ) -> FileText:
     """Read the file's text layer and write its text and sidecar (whole-or-nothing writes).
-    Raises PdfError when a PDF cannot be opened."""
+    ``data``: the file's bytes, or the path of a file holding them (a spooled body, read
+    in pieces and by PDFium from disk, never whole). Raises PdfError when a PDF cannot be
+    opened."""
     # Met without its page (resumed after a crash): beside the document that lists it.
     document = document or attached_to(text_root).get(canonical)
     stem = file_stem(text_root, canonical, document)
     flags: list[str] = []
     text = None
     pages = 0
-    if is_pdf(data, content_type):
+    size, file_sha1, head = _measure(data)
+    if is_pdf(head, content_type):
         found = pdf_text(data)
         pages = found.page_count
         if found.has_text_layer:
@@ -132,8 +135,8 @@ def write_file_text(
         "title": unquote(urlsplit(canonical).path.rsplit("/", 1)[-1]),
         "document": document,
         "content_type": content_type or None,
-        "size": len(data),
-        "file_sha1": hashlib.sha1(data).hexdigest(),
+        "size": size,
+        "file_sha1": file_sha1,
         "pages": pages,
         "page_break": "\f" if text is not None else None,  # JSON writes it "\f"
         "fetched_at": fetched,
@@ -146,6 +149,21 @@ def write_file_text(
     sidecar = stem.with_name(stem.name + ".json")
     atomic_write(sidecar, dumps(meta).encode("utf-8"))
     return FileText(sidecar, text_path, text_sha1, text, pages, tuple(sorted(flags)))
+
+
+def _measure(data: bytes | Path) -> tuple[int, str, bytes]:
+    """A file's size, sha1 (hex) and first KiB, from its bytes or from its path."""
+    if isinstance(data, bytes):
+        return len(data), hashlib.sha1(data).hexdigest(), data[:1024]
+    sha1 = hashlib.sha1()
+    size = 0
+    with open(data, "rb") as file:
+        head = file.read(1024)
+        file.seek(0)
+        while piece := file.read(1 << 20):
+            sha1.update(piece)
+            size += len(piece)
+    return size, sha1.hexdigest(), head
 
 
 __all__ = ["NO_TEXT_LAYER", "FileText", "PdfError", "file_stem", "write_file_text"]

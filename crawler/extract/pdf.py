@@ -12,6 +12,7 @@ pdftotext separates them: ``text.split("\\n\\f\\n")`` gives the pages back, in o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from crawler.extract.text import fold
 
@@ -47,8 +48,9 @@ def is_pdf(data: bytes, content_type: str = "") -> bool:
     return PDF_MAGIC in data[:1024] or (not data and "pdf" in content_type.lower())
 
 
-def pdf_text(data: bytes) -> PdfText:
-    """The text layer of every page. Raises PdfError if the PDF cannot be opened."""
+def pdf_text(data: bytes | Path) -> PdfText:
+    """The text layer of every page, of a PDF's bytes or of the PDF file at a path (PDFium
+    reads it from disk as it needs). Raises PdfError if the PDF cannot be opened."""
     import pypdfium2 as pdfium  # only text workers that meet a PDF load PDFium
 
     try:

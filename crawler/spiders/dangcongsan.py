@@ -36,6 +36,7 @@ from crawler.failstop import stop_crawl
 from crawler.pipelines import extraction_failed
 from crawler.site import Kind, Sites
 from crawler.sitemaps import read_sitemap
+from crawler.spool import SPOOL, SpooledResponse
 from crawler.state import CrawlState, Pending, RevisitPolicy, settled
 from crawler.textwork import ArticlePage, FilePage
 
@@ -320,8 +321,16 @@ class DangcongsanSpider(scrapy.Spider):
         document = None
         if found_on is not None and found_on.meta.get("kind") == Kind.ARTICLE.value:
             document = found_on.meta["canonical"]
+        # Written to disk as it arrives (crawler.spool), and asked for as stored: a body
+        # never in memory is never decoded (a PDF is compressed inside already).
         return self.fetch(
-            url, Kind.FILE, canonical, download_maxsize=self.file_maxsize, document=document
+            url,
+            Kind.FILE,
+            canonical,
+            headers={"Accept-Encoding": "identity"},
+            download_maxsize=self.file_maxsize,
+            document=document,
+            **{SPOOL: True},
         )
 
     def requisite_requests(self, response: Response) -> Iterator[scrapy.Request]:
@@ -528,6 +537,7 @@ class DangcongsanSpider(scrapy.Spider):
             document=response.meta.get("document"),
             fetched_at=fetched_at(warc),
             body=response.body,
+            spool=response.spool if isinstance(response, SpooledResponse) else None,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
             warc=warc,
         )

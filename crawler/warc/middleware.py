@@ -39,6 +39,7 @@ from crawler.extensions import report_entry
 from crawler.failstop import stop_crawl
 from crawler.layout import Layout
 from crawler.site import Sites
+from crawler.spool import SpooledResponse
 from crawler.warc import records, wire
 from crawler.warc.writer import RecordLocation, WarcWriteError, WarcWriter, recover
 
@@ -180,21 +181,52 @@ class WarcMiddleware:
         uri = self._target_uri(request)
         date = records.warc_date(sent_at)
         ip = str(response.ip_address) if response.ip_address else None
-        http = wire.response_message(response, request.method)
         truncated = request.meta.get(TRUNCATED) or wire.truncation(response)
         record_id = records.new_record_id()
-        main = records.response_record(
-            uri, http, date=date, record_id=record_id, ip=ip, truncated=truncated
-        )
+        if isinstance(response, SpooledResponse):  # the body in a file: streamed
+            with response.spool.open() as payload:
+                size = response.spool.size
+                http = wire.response_message(response, request.method, size)
+                main = records.streamed_response_record(
+                    uri, http, payload, size,
+                    date=date, record_id=record_id, ip=ip, truncated=truncated,
+                )  # fmt: skip
+                info, original = self._write_exchange(
+                    request, response, uri, date, main, size, streamed=True
+                )
+        else:
+            size = len(response.body)
+            http = wire.response_message(response, request.method)
+            main = records.response_record(
+                uri, http, date=date, record_id=record_id, ip=ip, truncated=truncated
+            )
+            info, original = self._write_exchange(request, response, uri, date, main, size)
+        self._record_capture(request, response, info, sent_at, original)
+        return response
+
+    def _write_exchange(
+        self,
+        request: Request,
+        response: Response,
+        uri: str,
+        date: str,
+        main: Any,
+        size: int,
+        *,
+        streamed: bool = False,
+    ) -> tuple[dict[str, Any], Any]:
+        """Write the response record ``main`` of a ``size`` bytes payload (or the revisit
+        that stands for it) and the request record. Returns what ``request.meta["warc"]``
+        tells of them and ``original``: another URL's capture of the same payload, or None.
+        ``streamed``: the payload of ``main`` is read from its file piece by piece."""
+        ip = main.rec_headers.get_header("WARC-IP-Address")
+        truncated = main.rec_headers.get_header("WARC-Truncated")
+        record_id = records.record_id(main)
         digest = records.payload_digest(main)
         previous = self._previous_capture(request)
-        profile = _revisit_profile(response, digest, previous, truncated=truncated)
+        profile = _revisit_profile(response, size, digest, previous, truncated=truncated)
         original = None  # another URL's capture of the same payload
-        if (
-            profile is None
-            and _dedupable(response, digest, truncated)
-            and len(response.body) >= self.dedup_min_size
-        ):
+        if profile is None and _dedupable(size, digest, truncated) and size >= self.dedup_min_size:
             original = self._capture_by_digest(digest)
             if original is not None and original.target_uri != uri:
                 previous, profile = original, records.PROFILE_IDENTICAL_PAYLOAD_DIGEST
@@ -203,7 +235,7 @@ class WarcMiddleware:
         if profile:
             main = records.revisit_record(
                 uri,
-                http,
+                wire.response_message(response, request.method, size),
                 profile=profile,
                 refers_to=records.RefersTo(
                     previous.record_id, previous.target_uri, previous.warc_date
@@ -213,13 +245,13 @@ class WarcMiddleware:
                 ip=ip,
                 payload_digest=digest if response.status != 304 else None,
             )
-        exchange = [
-            main,
-            records.request_record(
-                uri, wire.request_message(request), date=date, concurrent_to=record_id, ip=ip
-            ),
-        ]
-        location = self._write(exchange)[0]
+        sent = records.request_record(
+            uri, wire.request_message(request), date=date, concurrent_to=record_id, ip=ip
+        )
+        if streamed and not profile:
+            location = self._write([main, sent], streamed=True)[0]
+        else:
+            location = self._write([main, sent])[0]
         info = _location_info(location, date)
         info["type"] = main.rec_type
         info["target_uri"] = uri
@@ -229,11 +261,10 @@ class WarcMiddleware:
         request.meta["warc"] = info
         self._stat(f"warc/{main.rec_type}")
         if profile == records.PROFILE_IDENTICAL_PAYLOAD_DIGEST:
-            self._stat("warc/dedup/saved_bytes", len(response.body))
+            self._stat("warc/dedup/saved_bytes", size)
             if original is not None:
                 self._stat("warc/dedup/across_urls")
-        self._record_capture(request, response, info, sent_at, original)
-        return response
+        return info, original
 
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
         if request.meta.pop(SENT_AT, None) is None or isinstance(exception, IgnoreRequest):
@@ -255,8 +286,12 @@ class WarcMiddleware:
         return None
 
     # -- writing -----------------------------------------------------------------------------
-    def _write(self, group: list[Any]) -> list[RecordLocation]:
+    def _write(self, group: list[Any], *, streamed: bool = False) -> list[RecordLocation]:
+        """Write a group of records; ``streamed``: the first one's payload is read from
+        its file piece by piece (WarcWriter.write_streamed)."""
         try:
+            if streamed:
+                return self.writer.write_streamed(group[0], group[1:])
             return self.writer.write_all(group)
         except WarcWriteError as exc:
             # An archive with holes is worse than a stopped crawl: stop, and fail this request
@@ -325,7 +360,7 @@ class WarcMiddleware:
 
 
 def _revisit_profile(
-    response: Response, digest: str | None, previous: Any, *, truncated: str | None
+    response: Response, size: int, digest: str | None, previous: Any, *, truncated: str | None
 ) -> str | None:
     """Which revisit record stands for this response, if any."""
     refers = ("record_id", "target_uri", "warc_date")
@@ -335,17 +370,18 @@ def _revisit_profile(
         return records.PROFILE_SERVER_NOT_MODIFIED
     if (
         response.status == 200
-        and _dedupable(response, digest, truncated)
+        and _dedupable(size, digest, truncated)
         and digest == getattr(previous, "payload_digest", None)
     ):
         return records.PROFILE_IDENTICAL_PAYLOAD_DIGEST
     return None
 
 
-def _dedupable(response: Response, digest: str | None, truncated: str | None) -> bool:
-    """Whether a response's payload may be written as a revisit of another record with
-    the same digest: a whole, non-empty payload (an empty one repeats nothing)."""
-    return bool(response.body) and not truncated and digest is not None
+def _dedupable(size: int, digest: str | None, truncated: str | None) -> bool:
+    """Whether a response's payload (of ``size`` bytes) may be written as a revisit of
+    another record with the same digest: a whole, non-empty payload (an empty one repeats
+    nothing)."""
+    return size > 0 and not truncated and digest is not None
 
 
 def _archivable(request: Request) -> bool:

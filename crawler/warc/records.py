@@ -15,12 +15,12 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from io import BytesIO
-from typing import Any
+from typing import Any, BinaryIO
 
 from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord
@@ -40,6 +40,8 @@ ROBOTS_CLASSIC = "classic"
 ROBOTS_IGNORE = "ignore"
 TEXT_PLAIN = "text/plain; charset=utf-8"
 WARC_FIELDS = "application/warc-fields"
+
+PIECE = 1 << 20  # bytes of a streamed payload read at a time
 
 HeaderPairs = Sequence[tuple[str | bytes, str | bytes]]
 
@@ -159,7 +161,11 @@ def _build(
 
 def _sha1(data: bytes) -> str:
     """A digest as WARC headers give it (and warcio computes it): sha1, base32."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+    return _digest(hashlib.sha1(data))
+
+
+def _digest(sha1: Any) -> str:
+    return "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
 
 
 def _head(record_type: str, uri: str, date: str | None, rid: str | None) -> _Fields:
@@ -202,6 +208,52 @@ def response_record(
     fields.add("WARC-IP-Address", ip)
     fields.add("WARC-Truncated", truncated)
     return _build("response", uri, fields, http=_status(http), payload=http.body)
+
+
+def streamed_response_record(
+    uri: str,
+    http: HttpResponse,
+    payload: BinaryIO,
+    length: int,
+    *,
+    date: str | None = None,
+    record_id: str | None = None,
+    ip: str | None = None,
+    truncated: str | None = None,
+) -> ArcWarcRecord:
+    """A ``response`` record whose entity body is the first ``length`` bytes of a file
+    (``http.body`` unused), read twice in pieces, never whole: once here for the digests,
+    once by ``WarcWriter.write_streamed``. The same record as ``response_record`` makes."""
+    fields = _head("response", uri, date, record_id)
+    fields.add("WARC-IP-Address", ip)
+    fields.add("WARC-Truncated", truncated)
+    head = _status(http)
+    head.compute_headers_buffer(None)
+    payload_sha1, block_sha1 = hashlib.sha1(), hashlib.sha1(head.headers_buff)
+    for piece in read_pieces(payload, length):
+        payload_sha1.update(piece)
+        block_sha1.update(piece)
+    fields.add("WARC-Payload-Digest", _digest(payload_sha1))
+    fields.add("WARC-Block-Digest", _digest(block_sha1))
+    headers = StatusAndHeaders("", list(fields.pairs.items()), protocol=WARC_VERSION)
+    record = ArcWarcRecord(
+        "warc", "response", headers, payload, head, RecordBuilder.WARC_RECORDS["response"], length
+    )
+    record.payload_length = length
+    return record
+
+
+def read_pieces(file: BinaryIO, length: int, size: int = PIECE) -> Iterator[bytes]:
+    """The first ``length`` bytes of a file, from its start, ``size`` bytes at a time.
+    Raises ValueError when the file is shorter."""
+    file.seek(0)
+    left = length
+    while left:
+        piece = file.read(min(size, left))
+        if not piece:
+            raise ValueError(f"{getattr(file, 'name', 'the file')} ends {left} bytes early")
+        left -= len(piece)
+        yield piece
 
 
 def revisit_record(

@@ -87,10 +87,14 @@ def _host_value(uri: URI) -> bytes:
     return b"%b:%d" % (host, uri.port)
 
 
-def response_message(response: Response, method: str = "GET") -> HttpResponse:
-    """The response as Scrapy received it, with Content-Length true to the stored body."""
+def response_message(
+    response: Response, method: str = "GET", length: int | None = None
+) -> HttpResponse:
+    """The response as Scrapy received it, with Content-Length true to the stored body:
+    ``response.body``, or ``length`` bytes kept elsewhere (a spooled body, crawler.spool)."""
     protocol = _protocol(response.protocol)
     body = response.body
+    size = len(body) if length is None else length
     headers: list[tuple[bytes, bytes]] = []
     sent_lengths: list[bytes] = []
     for name, values in response.headers.items():
@@ -99,8 +103,8 @@ def response_message(response: Response, method: str = "GET") -> HttpResponse:
             continue
         headers.extend((name, value) for value in values)
 
-    framing: list[tuple[bytes, bytes]] = [(b"Content-Length", str(len(body)).encode())]
-    if sent_lengths and sent_lengths != [str(len(body)).encode()]:
+    framing: list[tuple[bytes, bytes]] = [(b"Content-Length", str(size).encode())]
+    if sent_lengths and sent_lengths != [str(size).encode()]:
         framing.extend((b"X-Orig-Content-Length", value) for value in sent_lengths)
     elif not sent_lengths and _has_body(response.status, method) and protocol == "HTTP/1.1":
         framing.append((b"X-Orig-Transfer-Encoding", b"chunked"))

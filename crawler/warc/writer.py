@@ -16,7 +16,7 @@ import os
 import re
 import socket
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -140,6 +140,45 @@ class WarcWriter:
             self.close()
         return locations
 
+    def write_streamed(
+        self, streamed: ArcWarcRecord, others: Iterable[ArcWarcRecord] = ()
+    ) -> list[RecordLocation]:
+        """Write a record whose payload is read from a file (records.streamed_response_record)
+        and then ``others``, next to each other in one file, as ``write_all`` does; the
+        streamed one is compressed piece by piece, so memory stays flat whatever its size.
+        Rotation comes first when its uncompressed length would push the file past
+        ``max_size``. A group that cannot be written whole is rolled back, as ever."""
+        others = list(others)
+        size = len(streamed.http_headers.headers_buff) + streamed.payload_length
+        if self._file is not None and self._records and self._size + size > self.max_size:
+            self.close()
+        if self._file is None:
+            self._open()
+        assert self._file is not None
+        rest = self._members(others)  # they name this file's warcinfo
+        start = self._size
+        try:
+            for piece in self._streamed_member(streamed):
+                self._write(piece)
+            end = self._size
+            self._write(b"".join(data for _, data in rest))
+        except (OSError, ValueError, WarcWriteError) as exc:
+            if self._file is not None:  # cut back to where the group began
+                self._size = start
+                self._roll_back()
+            if isinstance(exc, WarcWriteError):
+                raise
+            # The spool file unreadable, or shorter than its length.
+            raise WarcWriteError(f"cannot stream {records.record_id(streamed)}: {exc}") from exc
+        locations = [RecordLocation(self._name, start, end - start, records.record_id(streamed))]
+        for rid, data in rest:
+            locations.append(RecordLocation(self._name, end, len(data), rid))
+            end += len(data)
+        self._records += 1 + len(others)
+        if self._size >= self.max_size:
+            self.close()
+        return locations
+
     def close(self) -> str | None:
         """Finish the open file (if any): rename ``.open`` away; return its final name.
 
@@ -200,6 +239,20 @@ class WarcWriter:
         data = b"".join((headers.to_bytes(encoding="utf-8"), http_block, payload, b"\r\n\r\n"))
         compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS)
         return compressor.compress(data) + compressor.flush()
+
+    def _streamed_member(self, record: ArcWarcRecord) -> Iterator[bytes]:
+        """The gzip member of a record whose payload is in a file, in pieces: what
+        ``_member`` makes of a record held whole."""
+        record.rec_headers.replace_header("WARC-Warcinfo-ID", self._warcinfo_id)
+        headers = record.rec_headers
+        headers.replace_header("Content-Type", record.content_type)
+        http_block = record.http_headers.headers_buff
+        headers.replace_header("Content-Length", str(len(http_block) + record.payload_length))
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS)
+        yield compressor.compress(headers.to_bytes(encoding="utf-8") + http_block)
+        for piece in records.read_pieces(record.raw_stream, record.payload_length):
+            yield compressor.compress(piece)
+        yield compressor.compress(b"\r\n\r\n") + compressor.flush()
 
     def _open(self) -> None:
         while True:

@@ -107,7 +107,7 @@ def test_a_300_mb_file_is_archived_byte_for_byte_with_memory_far_below_its_size(
     (sidecar,) = (tmp_path / "text" / "documents" / "files").glob("toan-tap.zip.json")
     meta = json.loads(sidecar.read_text(encoding="utf-8"))
     assert (meta["size"], meta["file_sha1"], meta["flags"]) == (size, served, ["not-pdf"])
-    assert not any((tmp_path / "spool").rglob("*"))  # every spool file removed
+    assert not (tmp_path / "spool").exists()  # every spool file removed
 
 
 def test_files_over_file_maxsize_are_cut_and_listed_and_a_repeated_file_is_a_revisit(tmp_path):
@@ -144,4 +144,36 @@ def test_files_over_file_maxsize_are_cut_and_listed_and_a_repeated_file_is_a_rev
         archived[n] for n in ("small.zip", "small-again.zip") if archived[n]["type"] == "response"
     ]
     assert whole["headers"]["WARC-Payload-Digest"] == base32(sha1_of(100_000))
-    assert not any((tmp_path / "spool").rglob("*"))
+    assert not (tmp_path / "spool").exists()
+
+
+def stalled(handler) -> None:
+    """A file whose first KiB comes at once, then nothing (until the server stops)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/zip")
+    handler.send_header("Content-Length", str(10 * MiB))
+    handler.end_headers()
+    handler.wfile.write(b"x" * 1024)
+    handler.wfile.flush()
+    handler.server.stopping.wait(10)
+
+
+def test_a_file_that_stalls_times_out_and_its_failure_is_archived(tmp_path):
+    routes = portal("/Uploads/stalled.zip") | {f"{PORTAL}/Uploads/stalled.zip": stalled}
+    with HostileServer(routes) as server:
+        run = crawl(
+            server, tmp_path, "--site", "documents", "-s", "DOWNLOAD_TIMEOUT=1",
+            "-s", "RETRY_TIMES=0",
+        )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    errors = []
+    for warc in (tmp_path / "warc").glob("*.warc.gz"):
+        with warc.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "metadata":
+                    uri = record.rec_headers.get_header("WARC-Target-URI")
+                    errors.append((uri, record.content_stream().read().decode()))
+    ((uri, fields),) = errors
+    assert uri.endswith("/stalled.zip") and "TimeoutError" in fields
+    assert "took longer than 1" in fields
+    assert not (tmp_path / "spool").exists()

@@ -32,6 +32,7 @@ from pathlib import Path
 from time import monotonic
 from typing import Any, BinaryIO
 
+from OpenSSL import SSL
 from scrapy import Request, signals
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
@@ -42,11 +43,12 @@ from scrapy.utils.misc import build_from_crawler
 from twisted.internet import defer
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.internet.error import TimeoutError as DownloadTimeout
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.internet.protocol import Protocol
+from twisted.internet.ssl import CertificateOptions
 from twisted.python.failure import Failure
 from twisted.web.client import (
     Agent,
-    BrowserLikePolicyForHTTPS,
     FileBodyProducer,
     HTTPConnectionPool,
     ProxyAgent,
@@ -54,7 +56,8 @@ from twisted.web.client import (
 )
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers as TwistedHeaders
-from twisted.web.iweb import UNKNOWN_LENGTH, IResponse
+from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS, IResponse
+from zope.interface import implementer
 
 from crawler.layout import Layout
 
@@ -135,6 +138,7 @@ class SpoolingDownloadHandler:
         self.fail_on_dataloss = settings.getbool("DOWNLOAD_FAIL_ON_DATALOSS")
         self.pool = HTTPConnectionPool(_reactor(), persistent=True)
         self.pool.maxPersistentPerHost = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.tls = UncheckedTLS()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SpoolingDownloadHandler:
@@ -188,7 +192,7 @@ class SpoolingDownloadHandler:
             return ProxyAgent(endpoint, _reactor(), pool=self.pool)
         return Agent(
             _reactor(),
-            contextFactory=BrowserLikePolicyForHTTPS(),
+            contextFactory=self.tls,
             connectTimeout=timeout,
             pool=self.pool,
         )
@@ -227,6 +231,40 @@ class SpoolingDownloadHandler:
             if isinstance(result, Failure) and isinstance(result.value, StopDownload):
                 return result.value
         return None
+
+
+@implementer(IPolicyForHTTPS)
+class UncheckedTLS:
+    """TLS as Scrapy's own handler speaks it: the server's name sent (SNI), its certificate
+    not checked. An archive keeps what a server answers, valid certificate or not."""
+
+    def __init__(self) -> None:
+        self.context = CertificateOptions(verify=False).getContext()
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> _UncheckedConnection:  # noqa: N802
+        return _UncheckedConnection(hostname, self.context)
+
+
+@implementer(IOpenSSLClientConnectionCreator)
+class _UncheckedConnection:
+    def __init__(self, hostname: bytes, context: SSL.Context) -> None:
+        self.hostname = hostname
+        self.context = context
+
+    def clientConnectionForTLS(self, protocol: Any) -> SSL.Connection:  # noqa: N802
+        connection = SSL.Connection(self.context, None)
+        connection.set_app_data(protocol)
+        if not _is_address(self.hostname):  # a name, not an address: SNI
+            connection.set_tlsext_host_name(self.hostname)
+        return connection
+
+
+def _is_address(host: bytes) -> bool:
+    try:
+        ipaddress.ip_address(host.decode("ascii").strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _reactor() -> Any:

@@ -177,3 +177,72 @@ def test_a_file_that_stalls_times_out_and_its_failure_is_archived(tmp_path):
     assert uri.endswith("/stalled.zip") and "TimeoutError" in fields
     assert "took longer than 1" in fields
     assert not (tmp_path / "spool").exists()
+
+
+HTTPS_FETCH = """
+import hashlib, sys
+import scrapy
+from scrapy.crawler import CrawlerProcess
+from crawler.spool import SPOOL, SpooledResponse
+
+class Fetch(scrapy.Spider):
+    name = "fetch"
+    async def start(self):
+        yield scrapy.Request(sys.argv[1], meta={SPOOL: True})
+    def parse(self, response):
+        assert isinstance(response, SpooledResponse) and response.body == b""
+        data = open(response.spool, "rb").read()
+        print(response.status, response.ip_address, len(data), hashlib.sha1(data).hexdigest())
+
+process = CrawlerProcess({
+    "DOWNLOAD_HANDLERS": {"https": "crawler.spool.SpoolingDownloadHandler"},
+    "OUT_DIR": sys.argv[2], "LOG_LEVEL": "ERROR", "TELNETCONSOLE_ENABLED": False,
+})
+process.crawl(Fetch)
+process.start()
+"""
+
+
+def test_a_file_over_https_is_spooled_whatever_its_certificate(tmp_path):
+    """The live portal is fetched over https, directly: TLS as Scrapy speaks it, a
+    certificate no one signed accepted (an archive keeps what the server answers)."""
+    import datetime
+    import ssl
+    import subprocess
+    import sys
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = tmp_path / "server.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        + certificate.public_bytes(serialization.Encoding.PEM)
+    )
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(pem)
+    size = 3 * MiB
+    server = HostileServer({"/Uploads/a.zip": file_of(size)})
+    server.httpd.socket = tls.wrap_socket(server.httpd.socket, server_side=True)
+    with server:
+        url = server.base_url.replace("http:", "https:") + "/Uploads/a.zip"
+        done = subprocess.run(
+            [sys.executable, "-c", HTTPS_FETCH, url, str(tmp_path / "archive")],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.stdout.split() == ["200", "127.0.0.1", str(size), sha1_of(size)], done.stderr

@@ -121,6 +121,16 @@ def spool_folder(root: Path) -> Path:
     return mine
 
 
+def new_spool_file(root: Path) -> tuple[BinaryIO, Spool]:
+    """A new, empty spool file in this process's folder under ``root``, open for writing,
+    and its Spool (its size is the writer's to set)."""
+    folder = root / str(os.getpid())
+    if not folder.is_dir():
+        folder = spool_folder(root)
+    handle, name = tempfile.mkstemp(dir=folder, suffix=".body")
+    return os.fdopen(handle, "wb"), Spool(Path(name), 0)
+
+
 class SpoolingDownloadHandler:
     """The download handler of http and https: Scrapy's own (HTTP11DownloadHandler) for
     every request but those that ask for a spooled body (see the module docstring)."""
@@ -131,7 +141,6 @@ class SpoolingDownloadHandler:
         self.crawler = crawler
         self.default = build_from_crawler(HTTP11DownloadHandler, crawler)
         self.root = Layout.from_settings(crawler.settings).spool_dir
-        self.folder: Path | None = None  # made at the first spooled download
         settings = crawler.settings
         self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
         self.maxsize = settings.getint("DOWNLOAD_MAXSIZE")
@@ -154,10 +163,9 @@ class SpoolingDownloadHandler:
     async def close(self) -> None:
         await self.default.close()
         await maybe_deferred_to_future(self.pool.closeCachedConnections())
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            with suppress(OSError):  # no empty folder left in the archive
-                self.root.rmdir()
+        shutil.rmtree(self.root / str(os.getpid()), ignore_errors=True)
+        with suppress(OSError):  # no empty folder left in the archive
+            self.root.rmdir()
 
     # -- a spooled download ------------------------------------------------------------
     def fetch(self, request: Request) -> defer.Deferred[SpooledResponse]:
@@ -209,10 +217,8 @@ class SpoolingDownloadHandler:
         stop = self.stop_download(
             signals.headers_received, request, headers=headers, body_length=answer.length
         )
-        if self.folder is None:
-            self.folder = spool_folder(self.root)
-        handle, name = tempfile.mkstemp(dir=self.folder, suffix=".body")
-        reader = _SpoolWriter(self, request, answer, headers, os.fdopen(handle, "wb"), Path(name))
+        file, spool = new_spool_file(self.root)
+        reader = _SpoolWriter(self, request, answer, headers, file, spool)
         if stop is not None:
             answer.deliverBody(_Discard())
             reader.finish(["download_stopped"], stop)
@@ -289,14 +295,14 @@ class _SpoolWriter(Protocol):
         answer: IResponse,
         headers: Headers,
         file: BinaryIO,
-        path: Path,
+        spool: Spool,
     ) -> None:
         self.handler = handler
         self.request = request
         self.answer = answer
         self.headers = headers
         self.file = file
-        self.path = path
+        self.spool = spool
         self.size = 0
         self.ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
         self.maxsize = request.meta.get("download_maxsize", handler.maxsize)
@@ -344,7 +350,7 @@ class _SpoolWriter(Protocol):
         if self.transport is not None:
             self.transport.stopProducing()
         self.close()
-        _remove(self.path)
+        self.spool.remove()
 
     def close(self) -> None:
         if not self.file.closed:
@@ -352,6 +358,7 @@ class _SpoolWriter(Protocol):
 
     def finish(self, flags: list[str], stop: StopDownload | None = None) -> None:
         self.close()
+        self.spool.size = self.size
         if stop is not None and stop.fail:
             self.fail(Failure(stop))
             return
@@ -364,11 +371,11 @@ class _SpoolWriter(Protocol):
             flags=flags,
             ip_address=self.ip,
             protocol=f"{version[0].decode()}/{version[1]}.{version[2]}",
-            spool=Spool(self.path, self.size),
+            spool=self.spool,
         )
         self.finished.callback(response)
 
     def fail(self, failure: Failure) -> None:
         self.close()
-        _remove(self.path)
+        self.spool.remove()
         self.finished.errback(failure)

@@ -246,3 +246,42 @@ def test_a_file_over_https_is_spooled_whatever_its_certificate(tmp_path):
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
     assert done.stdout.split() == ["200", "127.0.0.1", str(size), sha1_of(size)], done.stderr
+
+
+def test_a_file_a_killed_crawl_archived_is_read_back_to_disk_not_into_memory(tmp_path):
+    """State commits ten minutes apart: a SIGKILL loses the file's fetch, which the next
+    run reads back from the WARC files, to a spool file, its memory flat."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from crawl_support import LOCAL
+
+    size = 200 * MiB
+    routes = portal("/Uploads/big.zip", "/Uploads/stalled.zip") | {
+        f"{PORTAL}/Uploads/big.zip": file_of(size),
+        f"{PORTAL}/Uploads/stalled.zip": stalled,  # keeps the first crawl busy till killed
+    }
+    sidecar = tmp_path / "text" / "documents" / "files" / "big.zip.json"
+    with HostileServer(routes) as server:
+        command = [sys.executable, "-m", "crawler.cli", "crawl", "--out", str(tmp_path)]
+        command += ["--base-url", server.base_url, *LOCAL, "--site", "documents"]
+        command += ["-s", "STATE_COMMIT_INTERVAL=600", "-s", f"FILE_MAXSIZE={size}"]
+        victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not sidecar.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        assert sidecar.exists()
+        sidecar.unlink()  # written again by the next run, from the spool file
+        server.routes[f"{PORTAL}/Uploads/stalled.zip"] = file_of(10)
+        server.log.clear()
+        run = crawl(server, tmp_path, "--site", "documents", "-s", f"FILE_MAXSIZE={size}")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"{PORTAL}/Uploads/big.zip" not in server.log  # read back, not fetched again
+    assert run.peak_mb < 150, f"peak RSS {run.peak_mb:.0f} MB reading back a 200 MB file"
+    meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    assert (meta["size"], meta["file_sha1"]) == (size, sha1_of(size))
+    assert not (tmp_path / "spool").exists()

@@ -12,10 +12,12 @@ holds no WARC record.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -192,6 +194,15 @@ def _next_member(reader: _Reader, offset: int, inflate: bool) -> GzipMember | No
             return found
         offset = candidate + 1
     return None
+
+
+@contextmanager
+def inflated(path: str | os.PathLike[str], member: GzipMember) -> Iterator[BinaryIO]:
+    """The inflated bytes of one member of a file, read a piece at a time (a member may
+    hold a file of hundreds of MB)."""
+    with _Span(Path(path), member.offset, member.end) as span:
+        with gzip.GzipFile(fileobj=io.BufferedReader(span)) as stream:
+            yield stream
 
 
 class _Span(io.RawIOBase):

@@ -26,13 +26,14 @@ these responses a second time.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -43,9 +44,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.layout import Layout
 from crawler.site import Site, Sites
+from crawler.spool import SPOOL, SpooledResponse, new_spool_file
 from crawler.state import Capture, CrawlState, settled
 from crawler.warc.middleware import recover_reported
-from crawler.warc.records import PROFILE_IDENTICAL_PAYLOAD_DIGEST
+from crawler.warc.records import PIECE, PROFILE_IDENTICAL_PAYLOAD_DIGEST
 from crawler.warc.writer import WARC_SUFFIX, warc_order
 
 logger = logging.getLogger(__name__)
@@ -127,6 +129,14 @@ def stored(record: Any, filename: str, offset: int, length: int) -> Stored | Non
     )
 
 
+def _read(stream: BinaryIO, into: BinaryIO | None) -> bytes:
+    """A record's payload: returned, or copied into a file a piece at a time (b"")."""
+    if into is None:
+        return stream.read()
+    shutil.copyfileobj(stream, into, PIECE)
+    return b""
+
+
 def tail(directory: Path, known: dict[str, int]) -> Iterator[tuple[Any, str, int, int]]:
     """(record, file name, offset, length) of every record after the last one the state
     knows: in the newest file it knows, after its last known offset; in later files, all."""
@@ -155,6 +165,8 @@ class WarcResumeMiddleware:
     ) -> None:
         self.crawler = crawler
         self.directory = directory
+        # Where a file read back goes (crawler.spool): the archive's spool folder.
+        self.spool_root = Layout.from_settings(crawler.settings).spool_dir
         self.state = state
         self.site = site
         # By canonical URL, in the order fetched (a redirect within one identity: its 301,
@@ -227,25 +239,35 @@ class WarcResumeMiddleware:
             logger.warning("cannot read back %s at %d: %s", filename, offset, exc)
             return None
 
-    def payload(self, exchange: Stored) -> tuple[list[tuple[str, str]], bytes]:
+    def payload(
+        self, exchange: Stored, into: BinaryIO | None = None
+    ) -> tuple[list[tuple[str, str]], bytes]:
         """The exchange's HTTP headers and payload as archived (content-encoding kept): an
-        identical-payload revisit's payload is that of the record it refers to."""
+        identical-payload revisit's payload is that of the record it refers to. Given a
+        file (``into``), the payload is copied there a piece at a time, and b"" returned."""
         with open_record(self.directory, exchange.filename, exchange.offset) as record:
             headers = list(record.http_headers.headers)
-            body = record.raw_stream.read() if exchange.type == "response" else b""
+            body = _read(record.raw_stream, into) if exchange.type == "response" else b""
         if exchange.repeats_payload:
             original = self.original(exchange)
             if original is None:
                 raise LookupError(f"the record {exchange.refers_to} it repeats")
             with open_record(self.directory, original.filename, original.offset) as record:
-                body = record.raw_stream.read()
+                body = _read(record.raw_stream, into)
         return headers, body
 
     def answer(self, request: Request, exchange: Stored) -> Response | None:
         """The archived response, as the downloader would have given it (None: it cannot be
         read back, and is fetched again)."""
+        spool = None
         try:
-            headers, body = self.payload(exchange)
+            if request.meta.get(SPOOL):  # a file: to disk, as the download handler does
+                file, spool = new_spool_file(self.spool_root)
+                with file:
+                    headers, body = self.payload(exchange, into=file)
+                    spool.size = file.tell()
+            else:
+                headers, body = self.payload(exchange)
         except (OSError, StopIteration, ValueError, LookupError) as exc:
             logger.warning("cannot read back %s, fetching it: %s", exchange.target_uri, exc)
             return None
@@ -265,6 +287,15 @@ class WarcResumeMiddleware:
             info["converted"] = True  # its text was written, its conversion record too
         request.meta["warc"] = info
         self.crawler.stats.inc_value("dcs/resumed_from_warc")
+        if spool is not None:
+            return SpooledResponse(
+                url=request.url,
+                status=exchange.status,
+                headers=headers,
+                request=request,
+                flags=[FLAG],
+                spool=spool,
+            )
         cls = responsetypes.from_args(headers=dict(headers), url=request.url, body=body)
         return cls(
             url=request.url,

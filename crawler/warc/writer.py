@@ -19,7 +19,6 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,7 +27,7 @@ from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 
 from crawler.errors import ArchiveWriteError
 from crawler.warc import records
-from crawler.warc.gzip_members import Damage, GzipMember, walk
+from crawler.warc.gzip_members import Damage, GzipMember, inflated, walk
 
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
@@ -409,8 +408,8 @@ def _whole_records(path: str | os.PathLike[str]) -> tuple[int, int, list[Damage]
     stretches before that end (whole records follow them)."""
     end = count = 0
     damage: list[Damage] = []
-    for part in walk(path, inflate=True):
-        if isinstance(part, GzipMember) and _is_whole_record(part.data):
+    for part in walk(path):
+        if isinstance(part, GzipMember) and _is_whole_record(path, part):
             end = part.end
             count += 1
         elif isinstance(part, GzipMember):
@@ -420,16 +419,19 @@ def _whole_records(path: str | os.PathLike[str]) -> tuple[int, int, list[Damage]
     return end, count, [stretch for stretch in damage if stretch.end <= end]
 
 
-def _is_whole_record(data: bytes) -> bool:
-    """Whether data is exactly one WARC record: headers, Content-Length bytes, CRLF CRLF."""
-    stream = BytesIO(data)
+def _is_whole_record(path: str | os.PathLike[str], member: GzipMember) -> bool:
+    """Whether a member is exactly one WARC record: headers, Content-Length bytes, CRLF
+    CRLF. Read a piece at a time: the record may hold a file of hundreds of MB."""
     try:
-        record = ArcWarcRecordLoader().parse_record_stream(
-            stream, known_format="warc", no_record_parse=True
-        )
-        if not record.rec_type or record.length is None:
-            return False
-        block = record.raw_stream.read()
+        with inflated(path, member) as stream:
+            record = ArcWarcRecordLoader().parse_record_stream(
+                stream, known_format="warc", no_record_parse=True
+            )
+            if not record.rec_type or record.length is None:
+                return False
+            block = 0
+            while piece := record.raw_stream.read(records.PIECE):
+                block += len(piece)
+            return block == int(record.length) and stream.read(5) == b"\r\n\r\n"
     except Exception:  # warcio raises many kinds on garbage; any of them means "not whole"
         return False
-    return len(block) == int(record.length) and stream.read() == b"\r\n\r\n"

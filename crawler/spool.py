@@ -14,7 +14,8 @@ it the same way, and honours DOWNLOAD_TIMEOUT and DOWNLOAD_FAIL_ON_DATALOSS.
 
 What it returns is a ``SpooledResponse``: an empty ``body`` and a ``spool`` (a ``Spool``)
 naming the file. The WARC middleware streams the record from it, the text worker reads the
-file by its path. The file is removed when nothing holds its ``Spool`` any more (the
+file by its path; a file read back from the WARC files after a crash comes the same way
+(crawler.warc.resume). The file is removed when nothing holds its ``Spool`` any more (the
 response and the item made of it), and what a crash left is removed by the next crawl.
 """
 

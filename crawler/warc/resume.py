@@ -10,7 +10,8 @@ its page. A crawl killed in between leaves two things behind:
   links or their text, was not committed.
 
 ``WarcResumeMiddleware`` finds both when the next crawl starts, and when the spider asks
-for one of those URLs again it answers with the archived response instead of the network:
+for one of those URLs again it answers with the archived response instead of the network
+(an attached file's payload copied to a spool file, crawler.spool, never held whole):
 the spider parses it, the text pipeline writes its text (and no second ``conversion``
 record when the tail holds one), the state records the capture. Tail exchanges nobody asks
 for again are recorded in the state when the crawl ends.

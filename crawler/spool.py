@@ -109,25 +109,21 @@ class SpooledResponse(Response):
         self.spool = spool
 
 
-def spool_folder(root: Path) -> Path:
-    """This process's spool folder under ``root`` (Layout.spool_dir), the folders of
-    processes gone (a crawl that crashed) removed first. One crawl at a time writes an
-    archive (its lock); the handler of http and the one of https share this process's."""
-    mine = root / str(os.getpid())
+def remove_stale(root: Path) -> None:
+    """Remove the spool folders under ``root`` (Layout.spool_dir) of processes gone: what
+    a crash left. One crawl at a time writes an archive (its lock); the handlers of http
+    and https and the resume middleware of this process share its folder."""
     if root.is_dir():
         for folder in root.iterdir():
-            if folder != mine:
+            if folder.name != str(os.getpid()):
                 shutil.rmtree(folder, ignore_errors=True)
-    mine.mkdir(parents=True, exist_ok=True)
-    return mine
 
 
 def new_spool_file(root: Path) -> tuple[BinaryIO, Spool]:
     """A new, empty spool file in this process's folder under ``root``, open for writing,
     and its Spool (its size is the writer's to set)."""
     folder = root / str(os.getpid())
-    if not folder.is_dir():
-        folder = spool_folder(root)
+    folder.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=folder, suffix=".body")
     return os.fdopen(handle, "wb"), Spool(Path(name), 0)
 
@@ -142,6 +138,7 @@ class SpoolingDownloadHandler:
         self.crawler = crawler
         self.default = build_from_crawler(HTTP11DownloadHandler, crawler)
         self.root = Layout.from_settings(crawler.settings).spool_dir
+        remove_stale(self.root)
         settings = crawler.settings
         self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
         self.maxsize = settings.getint("DOWNLOAD_MAXSIZE")

@@ -275,6 +275,7 @@ def test_a_file_a_killed_crawl_archived_is_read_back_to_disk_not_into_memory(tmp
         victim.send_signal(signal.SIGKILL)
         victim.wait()
         assert sidecar.exists()
+        assert list((tmp_path / "spool").rglob("*.body"))  # the stalled file's, left
         sidecar.unlink()  # written again by the next run, from the spool file
         server.routes[f"{PORTAL}/Uploads/stalled.zip"] = file_of(10)
         server.log.clear()

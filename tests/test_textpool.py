@@ -58,15 +58,21 @@ def test_the_pool_never_holds_more_pages_than_its_size(tmp_path):
     assert summary["most_in_pool"] == 3
 
 
-def test_workers_that_cannot_start_leave_the_pages_to_the_crawls_own_process(tmp_path):
-    site = ReplicaSite(seed=4, per_generation=3)
+def saved_pages(tmp_path, site: ReplicaSite, count: int) -> tuple[Path, list[str]]:
+    """The first `count` articles of the replica saved where a fake crawl's pages lie."""
     pages = tmp_path / "pages"
     pages.mkdir()
     urls = []
-    for article in site.articles[:4]:
+    for article in site.articles[:count]:
         url = "http://127.0.0.1:8123" + article.path
         pages.joinpath(sha1(url.encode()).hexdigest()).write_bytes(site.render(article.path)[2])
         urls.append(url)
+    return pages, urls
+
+
+def test_workers_that_cannot_start_leave_the_pages_to_the_crawls_own_process(tmp_path):
+    site = ReplicaSite(seed=4, per_generation=3)
+    pages, urls = saved_pages(tmp_path, site, 4)
     summary = run_pool(tmp_path, 1, 4, "broken", urls, PAGES=str(pages))
     assert summary["in_process"] is True
     assert summary["lost"] == 0  # they never started: no page is charged with them
@@ -76,13 +82,7 @@ def test_workers_that_cannot_start_leave_the_pages_to_the_crawls_own_process(tmp
 
 def test_a_worker_writes_the_same_files_as_the_crawls_own_process(tmp_path):
     site = ReplicaSite(seed=5, per_generation=3)
-    pages = tmp_path / "pages"
-    pages.mkdir()
-    urls = []
-    for article in site.articles[:6]:
-        url = "http://127.0.0.1:8123" + article.path
-        pages.joinpath(sha1(url.encode()).hexdigest()).write_bytes(site.render(article.path)[2])
-        urls.append(url)
+    pages, urls = saved_pages(tmp_path, site, 6)
     summary = run_pool(tmp_path, 2, 4, "real", urls, PAGES=str(pages))
     here = tmp_path / "here"
     now = datetime(2026, 11, 28, 1, tzinfo=UTC)

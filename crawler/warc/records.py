@@ -204,9 +204,7 @@ def response_record(
     truncated: str | None = None,
 ) -> ArcWarcRecord:
     """A ``response`` record: status line, headers and the entity body as received."""
-    fields = _head("response", uri, date, record_id)
-    fields.add("WARC-IP-Address", ip)
-    fields.add("WARC-Truncated", truncated)
+    fields = _response_head(uri, date, record_id, ip, truncated)
     return _build("response", uri, fields, http=_status(http), payload=http.body)
 
 
@@ -224,9 +222,7 @@ def streamed_response_record(
     """A ``response`` record whose entity body is the first ``length`` bytes of a file
     (``http.body`` unused), read twice in pieces, never whole: once here for the digests,
     once by ``WarcWriter.write_streamed``. The same record as ``response_record`` makes."""
-    fields = _head("response", uri, date, record_id)
-    fields.add("WARC-IP-Address", ip)
-    fields.add("WARC-Truncated", truncated)
+    fields = _response_head(uri, date, record_id, ip, truncated)
     head = _status(http)
     head.compute_headers_buffer(None)
     payload_sha1, block_sha1 = hashlib.sha1(), hashlib.sha1(head.headers_buff)
@@ -241,6 +237,16 @@ def streamed_response_record(
     )
     record.payload_length = length
     return record
+
+
+def _response_head(
+    uri: str, date: str | None, record_id: str | None, ip: str | None, truncated: str | None
+) -> _Fields:
+    """The WARC header fields of a response record, digests aside."""
+    fields = _head("response", uri, date, record_id)
+    fields.add("WARC-IP-Address", ip)
+    fields.add("WARC-Truncated", truncated)
+    return fields
 
 
 def read_pieces(file: BinaryIO, length: int, size: int = PIECE) -> Iterator[bytes]:

@@ -2,10 +2,10 @@
 script instead, on the same replica in the same run: `wget -r -l inf --warc-file`, then
 `trafilatura.extract` over the article pages wget saved.
 
-Prints the time and peak RSS of each step, the ratio dcs / (wget + trafilatura), and wget
-alone for reference; with several sizes, how dcs's peak RSS grows from the first to the
-last. Absolute times on a shared machine mean little: the ratio is what counts (the load
-average is printed with it).
+Prints the time, CPU time and peak RSS of each step, the ratio dcs / (wget + trafilatura),
+and wget alone for reference; with several sizes, how dcs's peak RSS grows from the first to
+the last. Absolute times on a shared machine mean little: the ratio is what counts (the load
+average is printed with it). CPU time, the replica's own aside, moves far less with the load.
 
     python bench/bench_crawl.py                         # 3,000 articles
     python bench/bench_crawl.py --articles 3000 10000   # memory from 3,000 to 10,000
@@ -53,6 +53,7 @@ class Run:
     name: str
     seconds: float
     peak_rss_mb: float  # of the whole process tree (dcs: the crawl and its text workers)
+    cpu_seconds: float = 0.0  # user + system, the whole process tree (the replica's apart)
     responses: int = 0
     texts: int = 0
 
@@ -82,8 +83,9 @@ def rss_of_tree(root: int) -> int:
 
 
 def timed(name: str, command: list[str], ok=(0,), **popen) -> Run:
-    """Runs a command; its wall time and the peak RSS of its process tree (sampled every
-    0.1 s, and at least the largest process's own peak)."""
+    """Runs a command; its wall time, its CPU time (with that of the processes it waited
+    for: dcs's text workers) and the peak RSS of its process tree (sampled every 0.1 s, and
+    at least the largest process's own peak)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, **popen)
     peak = [0]
@@ -102,7 +104,8 @@ def timed(name: str, command: list[str], ok=(0,), **popen) -> Run:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode not in ok:
         sys.exit(f"{name} failed (exit {process.returncode}): {' '.join(command)}")
-    return Run(name, seconds, max(peak[0], usage.ru_maxrss * 1024) / 1e6)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(name, seconds, max(peak[0], usage.ru_maxrss * 1024) / 1e6, cpu)
 
 
 def responses_in(warc_dir: Path) -> int:
@@ -211,6 +214,7 @@ def median_run(runs: list[Run]) -> Run:
         middle.name,
         statistics.median(run.seconds for run in runs),
         max(run.peak_rss_mb for run in runs),
+        statistics.median(run.cpu_seconds for run in runs),
         middle.responses,
         middle.texts,
     )
@@ -220,13 +224,13 @@ def report(size: int, runs: dict[str, Run]) -> None:
     dcs, wget, traf = runs["dcs"], runs["wget"], runs["trafilatura"]
     two_step = wget.seconds + traf.seconds
     print(f"\n{size} articles (replica); load average {os.getloadavg()[0]:.1f}")
-    print(f"{'':30} {'seconds':>8} {'responses':>9} {'texts':>6} {'peak RSS MB':>11}")
+    print(f"{'':30} {'seconds':>8} {'CPU s':>6} {'responses':>9} {'texts':>6} {'peak RSS MB':>11}")
     for run in (dcs, wget, traf):
         print(
-            f"{run.name:30} {run.seconds:8.1f} {run.responses or '':>9} {run.texts or '':>6} "
-            f"{run.peak_rss_mb:11.0f}"
+            f"{run.name:30} {run.seconds:8.1f} {run.cpu_seconds:6.1f} {run.responses or '':>9} "
+            f"{run.texts or '':>6} {run.peak_rss_mb:11.0f}"
         )
-    print(f"{'wget + trafilatura':30} {two_step:8.1f}")
+    print(f"{'wget + trafilatura':30} {two_step:8.1f} {wget.cpu_seconds + traf.cpu_seconds:6.1f}")
     print(f"ratio dcs / (wget + trafilatura): {dcs.seconds / two_step:.2f}")
     print(f"ratio dcs / wget alone:           {dcs.seconds / wget.seconds:.2f}")
 

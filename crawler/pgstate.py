@@ -5,7 +5,7 @@ database that every node of a cluster reads and writes, instead of a SQLite file
 output folder. The tables, the methods and the guarantees are the same: ``CrawlState`` runs
 its SQL unchanged through ``PgConnection``, which speaks to psycopg as SQLite's connection
 speaks to the store, and says the few things the two dialects say differently its own way
-(placeholders, ``least`` for the scalar ``min``, ``IS DISTINCT FROM`` for ``IS NOT``).
+(placeholders, ``IS DISTINCT FROM`` for ``IS NOT``).
 
 Writes stay one at a time, as with SQLite's ``BEGIN IMMEDIATE``: every batch takes one
 advisory lock of the database for its transaction, so batches of different nodes never
@@ -48,7 +48,6 @@ def shown_url(url: str) -> str:
 _REWRITES = [
     (re.compile(r"\bBEGIN IMMEDIATE\b"), f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"),
     (re.compile(r"\bIS NOT (?!NULL\b)"), "IS DISTINCT FROM "),
-    (re.compile(r"\bmin\((\w+), "), r"least(\1, "),
     (re.compile(r"\s+WITHOUT ROWID"), ""),
 ]
 # Schema statements: column types, and SQLite's implicit rowid where the code orders by it.

@@ -132,6 +132,13 @@ ALTER TABLE frontier ADD COLUMN claimed_until REAL;
 ALTER TABLE urls ADD COLUMN text_node TEXT;
 """,
 }
+# A URL's new row; a URL's row of the kind given (the kind of a row made before replaced,
+# and a row of that kind already left unwritten).
+_NEW_URL = "INSERT INTO urls (url, kind, first_seen) VALUES (?, ?, ?) ON CONFLICT (url) DO NOTHING"
+_URL_OF_KIND = (
+    "INSERT INTO urls (url, kind, first_seen) VALUES (?, ?, ?) ON CONFLICT (url)"
+    " DO UPDATE SET kind = excluded.kind WHERE urls.kind IS NOT excluded.kind"
+)
 # A fetch whose answer is worth keeping (not an error to retry next run), as SQL.
 _SETTLED_SQL = "(status BETWEEN 200 AND 399 OR status IN (404, 410))"
 
@@ -588,7 +595,25 @@ class CrawlState:
                     with self._transaction():
                         yield
             except sqlite3.OperationalError as exc:  # a full disk, an I/O error, read-only
-                raise StateWriteError(f"cannot write the state store {self.path}: {exc}") from exc
+                raise self._write_error(exc) from exc
+
+    def _write(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run one write statement as a batch of its own; the number of rows it changed.
+
+        A statement is all or nothing by itself: in a group it needs no savepoint."""
+        with self._lock:
+            if self._depth or not self.grouped:
+                with self.batch():
+                    return self.db.execute(sql, params).rowcount
+            try:
+                if not self.db.in_transaction:
+                    self.db.execute("BEGIN IMMEDIATE")
+                return self.db.execute(sql, params).rowcount
+            except sqlite3.OperationalError as exc:
+                raise self._write_error(exc) from exc
+
+    def _write_error(self, exc: sqlite3.OperationalError) -> StateWriteError:
+        return StateWriteError(f"cannot write the state store {self.path}: {exc}")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -640,7 +665,7 @@ class CrawlState:
             except sqlite3.OperationalError as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise StateWriteError(f"cannot write the state store {self.path}: {exc}") from exc
+                raise self._write_error(exc) from exc
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         with self._lock:
@@ -652,14 +677,19 @@ class CrawlState:
         """Make sure the URL has a row (inside the caller's transaction).
 
         A given ``kind`` replaces the stored one; without one, a new row is classified
-        by the URL rules and an existing row keeps its kind.
+        by the URL rules and an existing row keeps its kind (and is not classified again).
         """
-        on_conflict = "NOTHING" if kind is None else "UPDATE SET kind = excluded.kind"
-        self.db.execute(
-            "INSERT INTO urls (url, kind, first_seen) VALUES (?, ?, ?)"
-            f" ON CONFLICT (url) DO {on_conflict}",
-            (url, _kind(kind, url), time.time()),
-        )
+        if kind is not None:
+            self.db.execute(_URL_OF_KIND, (url, _kind(kind, url), time.time()))
+        elif self.db.execute("SELECT 1 FROM urls WHERE url = ?", (url,)).fetchone() is None:
+            self.db.execute(_NEW_URL, (url, _kind(None, url), time.time()))
+
+    def _update(self, url: str, sql: str, params: tuple[Any, ...]) -> None:
+        """Run ``sql``, an UPDATE of ``url``'s row by that condition alone, giving the URL
+        a row first when it has none (inside the caller's transaction)."""
+        if not self.db.execute(sql, params).rowcount:
+            self._touch(url)
+            self.db.execute(sql, params)
 
     # -- captures ---------------------------------------------------------------------
     def record_capture(
@@ -681,8 +711,10 @@ class CrawlState:
         """
         fetched_at = _ts(capture.fetched_at, "fetched_at")
         with self.batch():
-            self._touch(url, kind)
-            self.db.execute(
+            if kind is not None:
+                self._touch(url, kind)
+            self._update(
+                url,
                 "UPDATE urls SET fetched_at = ?, status = ?, revisit = ?, fetches = fetches + 1,"
                 " fetch_filename = ?, fetch_offset = ?, fetch_length = ?, fetch_record_id = ?"
                 " WHERE url = ?",
@@ -699,7 +731,10 @@ class CrawlState:
             )
             if settled(capture.status):
                 # What the sitemaps and feeds say now is what this fetch holds.
-                self.db.execute("UPDATE lastmods SET fetched = value WHERE url = ?", (url,))
+                self.db.execute(
+                    "UPDATE lastmods SET fetched = value WHERE url = ? AND fetched IS NOT value",
+                    (url,),
+                )
             if capture.is_revisit:
                 # Same representation: newer validators may come with it (RFC 9111 4.3.4).
                 self.db.execute(
@@ -770,8 +805,8 @@ class CrawlState:
     ) -> None:
         """The article's own published/modified times (those that are known)."""
         with self.batch():
-            self._touch(url)
-            self.db.execute(
+            self._update(
+                url,
                 "UPDATE urls SET published = coalesce(?, published),"
                 " modified = coalesce(?, modified) WHERE url = ?",
                 (_ts(published, "published"), _ts(modified, "modified"), url),
@@ -824,8 +859,8 @@ class CrawlState:
             else absolute
         )
         with self.batch():
-            self._touch(url)
-            self.db.execute(
+            self._update(
+                url,
                 "UPDATE urls SET text_sha1 = ?, text_path = ?, text_at = ?, text_node = ?"
                 " WHERE url = ?",
                 (sha1, str(stored), time.time(), self.node, url),
@@ -1068,17 +1103,16 @@ class CrawlState:
         kind_value = _kind(kind, url)
         with self.batch():
             self._touch(url, kind_value)
-            already_pending = self.db.execute(
-                "UPDATE frontier SET rank = min(rank, ?) WHERE url = ?", (-priority, url)
-            ).rowcount
-            if already_pending:
-                return False
-            self.db.execute(
+            added = self.db.execute(
                 "INSERT INTO frontier (url, fetch_url, kind, rank, enqueued_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING",
                 (url, fetch_url, kind_value, -priority, time.time()),
-            )
-            return True
+            ).rowcount
+            if not added:
+                self.db.execute(
+                    "UPDATE frontier SET rank = ?1 WHERE url = ?2 AND rank > ?1", (-priority, url)
+                )
+            return bool(added)
 
     def pending(self, limit: int | None = None) -> Iterator[Pending]:
         """The frontier, highest priority first, then in enqueue order.
@@ -1195,8 +1229,7 @@ class CrawlState:
 
     def done(self, url: str) -> None:
         """Take ``url`` off the frontier (fetched, or given up)."""
-        with self.batch():
-            self.db.execute("DELETE FROM frontier WHERE url = ?", (url,))
+        self._write("DELETE FROM frontier WHERE url = ?", (url,))
 
     # -- fixity (dcs verify) ------------------------------------------------------------
     def integrity_problem(self) -> str | None:

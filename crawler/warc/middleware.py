@@ -345,7 +345,7 @@ class WarcMiddleware:
             last_modified=_header(response, b"Last-Modified"),
             payload_digest=info["payload_digest"],
             warc_date=info["date"],
-            target_uri=self._target_uri(request),
+            target_uri=info["target_uri"],
             record_id=info["record_id"],
             filename=info["filename"],
             offset=info["offset"],

@@ -8,7 +8,6 @@ given so that the records of one exchange share a date and point at each other.
 
 from __future__ import annotations
 
-import base64
 import getpass
 import hashlib
 import json
@@ -97,14 +96,16 @@ class _WireHeaders(StatusAndHeaders):
     """
 
     def __init__(self, statusline: str, headers: HeaderPairs, protocol: str) -> None:
-        super().__init__(statusline, [(_octets(n), _octets(v)) for n, v in headers], protocol)
+        super().__init__(statusline, [], protocol)
+        self.headers = [(_latin1(name), _latin1(value)) for name, value in headers]
 
     def compute_headers_buffer(self, header_filter: Any = None) -> None:
         self.headers_buff = self.to_bytes(encoding="latin-1")
 
 
-def _octets(value: str | bytes) -> bytes:
-    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+def _latin1(value: str | bytes) -> str:
+    # Text goes on the wire as UTF-8; each byte is then held as the latin-1 character of it.
+    return (value.encode("utf-8") if isinstance(value, str) else bytes(value)).decode("latin-1")
 
 
 def new_record_id() -> str:
@@ -114,7 +115,7 @@ def new_record_id() -> str:
 def warc_date(when: datetime | None = None) -> str:
     """A WARC-Date in UTC with microseconds (WARC/1.1 allows fractions of a second)."""
     when = datetime.now(UTC) if when is None else when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return when.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def record_id(record: ArcWarcRecord) -> str:
@@ -148,14 +149,19 @@ def _build(
         len(payload),
     )
     record.payload_length = len(payload)
+    digest = None
     if not headers.get_header("WARC-Payload-Digest") and (
         record_type not in RecordBuilder.NO_PAYLOAD_DIGEST_TYPES
     ):
-        headers.add_header("WARC-Payload-Digest", _sha1(payload))
+        digest = _sha1(payload)
+        headers.add_header("WARC-Payload-Digest", digest)
     if http is not None:
         http.compute_headers_buffer(None)
-        payload = http.headers_buff + payload
-    headers.add_header("WARC-Block-Digest", _sha1(payload))
+        block = hashlib.sha1(http.headers_buff)
+        block.update(payload)
+        digest = _digest(block)
+    # Without HTTP headers the block is the payload: the same digest.
+    headers.add_header("WARC-Block-Digest", digest or _sha1(payload))
     return record
 
 
@@ -165,7 +171,15 @@ def _sha1(data: bytes) -> str:
 
 
 def _digest(sha1: Any) -> str:
-    return "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
+    # The 160 bits of a SHA-1 digest are 32 base32 letters (no padding), two for every
+    # 10 bits: base64.b32encode, which costs more than hashing a small record.
+    bits = int.from_bytes(sha1.digest())
+    return "sha1:" + "".join([_BASE32_PAIRS[(bits >> shift) & 0x3FF] for shift in _SHIFTS])
+
+
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648
+_BASE32_PAIRS = [first + second for first in _BASE32 for second in _BASE32]
+_SHIFTS = range(150, -1, -10)
 
 
 def _head(record_type: str, uri: str, date: str | None, rid: str | None) -> _Fields:

@@ -187,6 +187,17 @@ def test_kind_comes_from_the_url_rules_unless_given(state):
     assert state.stats()["by_kind"] == {"article": 1, "asset": 1, "other": 1}
 
 
+def test_a_row_keeps_the_kind_it_was_given_when_later_writes_name_none(state):
+    state.enqueue(LIST, LIST, "list")  # a URL the rules would call "other"
+    state.record_capture(LIST, full())
+    state.note_lastmod(LIST, FEED, "Fri, 27 Nov 2026 10:00:00 GMT")
+    state.record_dates(LIST, published=NOW)
+    assert state.enqueue(ARTICLE, ARTICLE, "other") and not state.enqueue(
+        ARTICLE, ARTICLE, "article"
+    )
+    assert state.stats()["by_kind"] == {"list": 1, "article": 1}
+
+
 # -- texts ---------------------------------------------------------------------------------
 def write_text(out: Path, name: str = "531379.txt") -> Path:
     path = out / "text" / "2026" / "11" / "28" / name
@@ -294,6 +305,27 @@ def test_a_full_disk_is_a_write_error_and_the_store_stays_usable(sqlite_state):
     assert [p.url for p in state.pending()] == [ARTICLE]
     state.done(ARTICLE)  # what needs no new page can still be written
     assert list(state.pending()) == []
+
+
+def test_grouped_writes_are_seen_by_other_readers_once_committed(sqlite_state):
+    state = sqlite_state
+    state.group_commits()
+    reader = sqlite3.connect(state.path)
+
+    def count(table: str) -> int:
+        return reader.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    state.enqueue(ARTICLE, ARTICLE, "article")
+    state.enqueue(LIST, LIST, "list")
+    state.record_capture(ARTICLE, full())
+    assert (count("urls"), count("frontier")) == (0, 0)
+    state.commit()
+    assert (count("urls"), count("frontier")) == (2, 2)
+    state.done(ARTICLE)  # a single write opens the next group, as a batch does
+    assert count("frontier") == 2
+    state.commit()
+    assert count("frontier") == 1
+    reader.close()
 
 
 def test_the_file_takes_its_mode_from_the_umask(tmp_path):

@@ -178,8 +178,9 @@ def _read(source: BinaryIO, size: int) -> bytes:
     return data
 
 
-def _comes(source: BinaryIO, timeout: float) -> bool:
-    """Whether input comes within ``timeout`` seconds (always, for a stream not a pipe)."""
+def _input_comes(source: BinaryIO, timeout: float) -> bool:
+    """Whether input comes within ``timeout`` seconds (True for a stream that cannot be
+    waited on)."""
     try:
         return bool(select.select([source], [], [], timeout)[0])
     except (OSError, ValueError):  # no file descriptor (a BytesIO), or closed
@@ -215,7 +216,7 @@ def serve(
         sink.flush()
         if indexer is not None:
             due = indexer.due()
-            if due is not None and not _comes(source, due):
+            if due is not None and not _input_comes(source, due):
                 indexer.flush()
 
 

@@ -207,10 +207,16 @@ def test_texts_are_indexed_one_by_one_as_a_crawl_writes_them(tmp_path):
     assert update_index(layout).added == 0
 
 
-def test_a_text_indexer_that_waits_indexes_its_queue_in_one_transaction(tmp_path):
+@pytest.fixture
+def empty(tmp_path):
+    """An archive folder with no text yet, and its search index."""
     out = tmp_path / "archive"
-    layout = Layout.of(out)
-    update_index(layout)
+    update_index(Layout.of(out))
+    return out
+
+
+def test_a_text_indexer_that_waits_indexes_its_queue_in_one_transaction(empty):
+    out, layout = empty, Layout.of(empty)
     indexer = TextIndexer(layout.text_dir, layout.search_index, wait=60)
     assert indexer.add(write(out, SEED, at(1))) and indexer.add(write(out, HANAM, at(1)))
     assert 0 < indexer.due() <= 60
@@ -223,10 +229,8 @@ def test_a_text_indexer_that_waits_indexes_its_queue_in_one_transaction(tmp_path
     assert update_index(layout).added == 0
 
 
-def test_texts_queued_by_an_indexer_killed_before_it_indexed_them_are_caught_up(tmp_path):
-    out = tmp_path / "archive"
-    layout = Layout.of(out)
-    update_index(layout)
+def test_texts_queued_by_an_indexer_killed_before_it_indexed_them_are_caught_up(empty):
+    out, layout = empty, Layout.of(empty)
     paths = [write(out, a, at(1)) for a in (SEED, HANAM)]
     killed = subprocess.run(
         [sys.executable, "-c", KILLED_INDEXER, str(layout.text_dir), str(layout.search_index),

@@ -5,14 +5,16 @@ process (``TEXT_WORKERS=0``), so that both give the same files.
 Neither Scrapy nor Twisted is imported here: a worker loads only what extraction needs.
 ``python -m crawler.textwork TEXT_ROOT MAX_BYTES MAX_ELEMENTS [SEARCH_INDEX]`` is the
 worker: it reads pages from stdin and writes outcomes to stdout, one length-prefixed pickle
-frame each, until stdin closes. Given the search index, it also indexes each text it
-writes (crawler.research.index.TextIndexer), which the crawl's process then need not.
+frame each, until stdin closes. Given the search index, it also indexes the texts it
+writes (crawler.research.index.TextIndexer), which the crawl's process then need not: in
+one transaction about once a second (INDEX_WAIT), or as soon as no page waits.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
@@ -30,6 +32,9 @@ from crawler.extract.suspect import suspect_entry
 from crawler.research.index import TextIndexer
 
 FRAME = struct.Struct(">I")  # the length of the pickle that follows
+# Seconds a text written waits to be indexed with those written after it: a commit per
+# article cost a worker more than indexing it.
+INDEX_WAIT = 1.0
 
 
 @dataclass
@@ -76,7 +81,7 @@ class TextOutcome:
     suspect: dict | None = None  # the crawl report's line when the text looks suspect
     failure: str | None = None
     write_error: str | None = None
-    indexed: bool = False  # in the search index already (by the worker that wrote it)
+    indexed: bool = False  # taken by the worker's search index (indexed within INDEX_WAIT)
     flags: tuple[str, ...] = ()  # a file's: no-text-layer, not-pdf
     pages: int = 0  # a file's pages
 
@@ -151,14 +156,35 @@ def frame(message: object) -> bytes:
 
 def read_frame(source: BinaryIO) -> object | None:
     """The next message, or None at the end of the stream."""
-    header = source.read(FRAME.size)
+    header = _read(source, FRAME.size)
     if len(header) < FRAME.size:
         return None
     (length,) = FRAME.unpack(header)
-    data = source.read(length)
+    data = _read(source, length)
     if len(data) < length:
         return None
     return pickle.loads(data)
+
+
+def _read(source: BinaryIO, size: int) -> bytes:
+    """``size`` bytes, fewer only at the end of the stream (an unbuffered pipe gives what
+    it holds)."""
+    data = source.read(size)
+    while 0 < len(data) < size:
+        more = source.read(size - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _input_comes(source: BinaryIO, timeout: float) -> bool:
+    """Whether input comes within ``timeout`` seconds (True for a stream that cannot be
+    waited on)."""
+    try:
+        return bool(select.select([source], [], [], timeout)[0])
+    except (OSError, ValueError):  # no file descriptor (a BytesIO), or closed
+        return True
 
 
 def serve(
@@ -171,7 +197,9 @@ def serve(
     """The worker's loop: (job id, page) in, (job id, outcome) out, until the end of input.
 
     An unexpected exception goes back in the outcome's place, for the crawl to raise as it
-    would have raised it in its own process."""
+    would have raised it in its own process. The indexer's queue is indexed when it is due
+    or when no page comes before then; ``source`` is read unbuffered, so that bytes read
+    ahead into a buffer never hide a page waiting."""
     while (message := read_frame(source)) is not None:
         job, page = message
         try:
@@ -186,6 +214,10 @@ def serve(
             data = frame((job, RuntimeError(f"{type(outcome).__name__}: {outcome}")))
         sink.write(data)
         sink.flush()
+        if indexer is not None:
+            due = indexer.due()
+            if due is not None and not _input_comes(source, due):
+                indexer.flush()
 
 
 def main() -> None:
@@ -197,14 +229,17 @@ def main() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     text_root, max_bytes, max_elements = sys.argv[1:4]
     limits = PageLimits(max_bytes=int(max_bytes), max_elements=int(max_elements))
-    indexer = TextIndexer(Path(text_root), Path(sys.argv[4])) if len(sys.argv) > 4 else None
+    indexer = None
+    if len(sys.argv) > 4:
+        indexer = TextIndexer(Path(text_root), Path(sys.argv[4]), wait=INDEX_WAIT)
+    source = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
     try:
-        serve(Path(text_root), limits, sys.stdin.buffer, sink, indexer)
+        serve(Path(text_root), limits, source, sink, indexer)
     finally:
         if indexer is not None:
+            indexer.close()  # indexes what is queued
             if indexer.failure:
                 print(f"search index not updated: {indexer.failure}", file=sys.stderr)
-            indexer.close()
 
 
 if __name__ == "__main__":

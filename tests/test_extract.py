@@ -7,11 +7,14 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from crawler.extract import Article, ExtractionError, extract, render_text
 from crawler.extract.dates import VIETNAM, parse_date
 from crawler.extract.extractor import _clean_author
+from crawler.extract.html import inline_text, lines
+from crawler.extract.text import fold
 
 SEED_TEXT = (
     Path(__file__).resolve().parents[1] / "crawler" / "replica" / "data" / "seed-article.txt"
@@ -329,6 +332,24 @@ def test_render_text_folds_white_space_and_has_no_trailing_newline() -> None:
     text = render_text(article)
     assert text == "Tiêu đề\n(ĐCSVN) - Sapo\n- Liên quan\nĐoạn một\nĐoạn hai"
     assert unicodedata.is_normalized("NFC", text)
+
+
+def test_fold_is_nfc_with_every_run_of_white_space_one_space() -> None:
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    pieces = ["Đoạn", "mo\u0301t", "\u0301", "\u200b", "a", "", *spaces]
+    texts = [a + b + c for a in pieces for b in pieces for c in (" ", "x", "\u00a0")]
+    for text in texts:  # the fast path for folded texts included
+        words = unicodedata.normalize("NFC", text).split()
+        assert fold(text) == " ".join(words), repr(text)
+    assert fold(fold("  Tiêu\u00a0 đề\n")) == fold("  Tiêu\u00a0 đề\n") == "Tiêu đề"
+
+
+def test_inline_text_is_the_folded_lines_on_one_line() -> None:
+    tree = lxml.html.fragment_fromstring(
+        "<div> Một <b>dòng</b><br>\u0301hai<p>ba\u00a0 <i>bốn</i></p><script>x</script> </div>"
+    )
+    assert lines(tree) == ["Một dòng", "\u0301hai", "ba bốn"]
+    assert inline_text(tree) == fold(" ".join(lines(tree))) == "Một dòng \u0301hai ba bốn"
 
 
 def test_italic_caption_below_an_image_is_not_text() -> None:

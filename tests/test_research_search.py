@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
 import unicodedata
 from datetime import date, datetime
 
@@ -202,6 +205,52 @@ def test_texts_are_indexed_one_by_one_as_a_crawl_writes_them(tmp_path):
     assert ids(out, "ky ket") == ["465456"]
     # What the indexer wrote is what an update would have: it finds nothing to read.
     assert update_index(layout).added == 0
+
+
+@pytest.fixture
+def empty(tmp_path):
+    """An archive folder with no text yet, and its search index."""
+    out = tmp_path / "archive"
+    update_index(Layout.of(out))
+    return out
+
+
+def test_a_text_indexer_that_waits_indexes_its_queue_in_one_transaction(empty):
+    out, layout = empty, Layout.of(empty)
+    indexer = TextIndexer(layout.text_dir, layout.search_index, wait=60)
+    assert indexer.add(write(out, SEED, at(1))) and indexer.add(write(out, HANAM, at(1)))
+    assert 0 < indexer.due() <= 60
+    assert ids(out, "ha noi") == []  # queued, not indexed yet
+    indexer.flush()
+    assert indexer.due() is None and set(ids(out, "ha noi")) == {"531379", "465456"}
+    assert indexer.add(write(out, PLAIN, at(2)))
+    indexer.close()  # indexes what is queued
+    assert ids(out, "quang ninh don khach") == ["600002"]
+    assert update_index(layout).added == 0
+
+
+def test_texts_queued_by_an_indexer_killed_before_it_indexed_them_are_caught_up(empty):
+    out, layout = empty, Layout.of(empty)
+    paths = [write(out, a, at(1)) for a in (SEED, HANAM)]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_INDEXER, str(layout.text_dir), str(layout.search_index),
+         *map(str, paths)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert ids(out, "ha noi") == []  # the queue died with the process
+    assert update_index(layout).added == 2  # as a crawl's catch-up or dcs index reads it
+    assert set(ids(out, "ha noi")) == {"531379", "465456"}
+
+
+KILLED_INDEXER = """
+import os, signal, sys
+from pathlib import Path
+from crawler.research.index import TextIndexer
+indexer = TextIndexer(Path(sys.argv[1]), Path(sys.argv[2]), wait=60)
+assert all(indexer.add(Path(path)) for path in sys.argv[3:])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
 
 
 def test_a_text_indexer_that_fails_once_stops_and_says_why(archive, tmp_path):

@@ -104,7 +104,11 @@ def test_a_text_worker_killed_mid_crawl_is_replaced_and_nothing_is_lost(tmp_path
     conversions = Counter(canonical(r.uri) for r in records(out / "warc") if r.type == "conversion")
     assert set(conversions) == {a.url for a in site.articles}
     assert set(conversions.values()) == {1}
-    assert len(list((out / "text").rglob("*.txt"))) == len(site.articles)
+    texts = {p.relative_to(out / "text").as_posix() for p in (out / "text").rglob("*.txt")}
+    assert len(texts) == len(site.articles)
+    # What the killed worker had queued for the search index, the crawl's end caught up.
+    with sqlite3.connect(out / "index" / "search.sqlite3") as db:
+        assert {row[0] for row in db.execute("SELECT path FROM docs")} == texts
 
 
 def test_a_stalled_text_worker_stalls_the_fetching_not_the_memory(tmp_path):

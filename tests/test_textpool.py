@@ -1,17 +1,23 @@
 """The pool of text workers on its own: what it does when workers die, how full it gets,
-and that a worker writes what the crawl's own process would."""
+that a worker writes what the crawl's own process would, and when it indexes it."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from hashlib import sha1
 from pathlib import Path
 
+from crawler.extract.html import PAGE_LIMITS
+from crawler.layout import Layout
 from crawler.replica import ReplicaSite
-from crawler.textwork import ArticlePage, make_text
+from crawler.research.index import update_index
+from crawler.textpool import default_command
+from crawler.textwork import ArticlePage, frame, make_text, read_frame
 
 RUN = Path(__file__).with_name("_textpool_run.py")
 
@@ -98,3 +104,32 @@ def test_a_worker_writes_the_same_files_as_the_crawls_own_process(tmp_path):
         return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
     assert files(tmp_path / "text") == files(here) and len(files(here)) == 12
+
+
+def test_a_worker_indexes_what_it_wrote_when_no_page_follows(tmp_path):
+    site = ReplicaSite(seed=5, per_generation=3)
+    pages, urls = saved_pages(tmp_path, site, 2)
+    layout = Layout.of(tmp_path / "archive")
+    update_index(layout)
+    command = default_command(layout.text_dir, PAGE_LIMITS, layout.search_index)
+    worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        now = datetime(2026, 11, 28, 1, tzinfo=UTC)
+        for job, url in enumerate(urls):
+            page = ArticlePage(url, url, now, (pages / sha1(url.encode()).hexdigest()).read_bytes())
+            worker.stdin.write(frame((job, page)))
+            worker.stdin.flush()
+            assert read_frame(worker.stdout)[1].indexed  # taken by its index
+        # Its input stays open: the texts are indexed because none came after them.
+        deadline = time.monotonic() + 30
+        while indexed_texts(layout) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert indexed_texts(layout) == 2 and worker.poll() is None
+    finally:
+        worker.stdin.close()
+        worker.wait(timeout=60)
+
+
+def indexed_texts(layout: Layout) -> int:
+    with sqlite3.connect(layout.search_index) as db:
+        return db.execute("SELECT count(*) FROM docs").fetchone()[0]

@@ -135,14 +135,16 @@ def select(scope: lxml.html.HtmlElement, selectors: Iterable[str]) -> list[lxml.
     return []
 
 
+@lru_cache(maxsize=64)
+def _union(selectors: tuple[str, ...]) -> etree.XPath:
+    """One XPath for several CSS selectors: the tree is walked once, not once per selector."""
+    return etree.XPath(" | ".join(_selector(css).path for css in selectors))
+
+
 def select_all(scope: lxml.html.HtmlElement, selectors: Iterable[str]) -> list:
-    """Every element any of the selectors matches, each once, the scope itself excepted."""
-    found: dict = {}  # element -> None: ordered, each once
-    for css in selectors:
-        for element in _selector(css)(scope):
-            if element is not scope:
-                found.setdefault(element)
-    return list(found)
+    """Every element any of the selectors matches, each once, in document order, the scope
+    itself excepted."""
+    return [element for element in _union(tuple(selectors))(scope) if element is not scope]
 
 
 def select_in(
@@ -198,13 +200,14 @@ HTML_LAYOUT = Layout(
 def lines(element: etree._Element, layout: Layout = HTML_LAYOUT) -> list[str]:
     """The element's visible text as a browser lays it out: a line per block or break."""
     out: list[str] = []
-    current: list[str] = []
+    current: list[str] = []  # the pieces of the line being read (no empty ones: fewer folds)
 
     def flush() -> None:
-        text = fold("".join(current))
-        if text:
-            out.append(text)
-        current.clear()
+        if current:
+            text = fold("".join(current))
+            if text:
+                out.append(text)
+            current.clear()
 
     def visit(node: etree._Element) -> None:
         tag = node.tag if isinstance(node.tag, str) else None
@@ -218,14 +221,17 @@ def lines(element: etree._Element, layout: Layout = HTML_LAYOUT) -> list[str]:
                 flush()
             if tag in layout.cells:
                 current.append(" ")
-            current.append(node.text or "")
+            if node.text:
+                current.append(node.text)
             for child in node:
                 visit(child)
             if block:
                 flush()
-        current.append(node.tail or "")
+        if node.tail:
+            current.append(node.tail)
 
-    current.append(element.text or "")
+    if element.text:
+        current.append(element.text)
     for child in element:
         visit(child)
     flush()
@@ -234,4 +240,6 @@ def lines(element: etree._Element, layout: Layout = HTML_LAYOUT) -> list[str]:
 
 def inline_text(element: lxml.html.HtmlElement) -> str:
     """The element's visible text on one line (blocks and <br> become spaces)."""
-    return fold(" ".join(lines(element)))
+    # Folded lines joined by a space are folded already: no white space at their ends, and
+    # a space composes with nothing under NFC.
+    return " ".join(lines(element))

@@ -13,6 +13,11 @@ def fold(text: str | None) -> str:
         return ""
     if not unicodedata.is_normalized("NFC", text):  # a quick check; most text already is
         text = unicodedata.normalize("NFC", text)
+    # A text folded already (most are, by the time they are rendered) is returned as it is:
+    # every white space but the ASCII space is unprintable, so a printable text with no
+    # double space and none at either end has nothing to fold. Splitting costs more.
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
     # str.split() white space covers NBSP, the Unicode spaces, tabs and line breaks.
     return " ".join(text.split())
 

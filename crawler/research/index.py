@@ -111,9 +111,9 @@ def connect(path: Path, *, write: bool) -> sqlite3.Connection:
             # Created first so that the umask decides its mode, as for the state store.
             os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o666))
             db = sqlite3.connect(path, timeout=60, isolation_level=None)
-            # Derived data: no waiting for the disk at each commit (a crawl commits one per
-            # article). A crash of the process loses nothing; a power cut may damage the
-            # file, and `dcs index` then builds it anew.
+            # Derived data: no waiting for the disk at each commit (a crawl's text worker
+            # commits about once a second). A crash of the process loses nothing; a power
+            # cut may damage the file, and `dcs index` then builds it anew.
             db.execute("PRAGMA synchronous = OFF")
         else:
             db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=60)
@@ -351,54 +351,93 @@ class SearchIndex:
 
 
 class TextIndexer:
-    """Indexes texts one by one as a crawl writes them: in the crawl's process, or in each
-    text worker (crawler.textwork), next to the extraction. Only an index that exists is
-    written to (a crawl creates it when it starts). The first failure (a locked or damaged
-    file, a full disk) stops it: the crawl's catch-up when it closes, or `dcs index`, reads
-    what it missed."""
+    """Indexes texts as a crawl writes them: in the crawl's process, or in each text worker
+    (crawler.textwork), next to the extraction. Only an index that exists is written to (a
+    crawl creates it when it starts).
 
-    def __init__(self, text_dir: Path, path: Path) -> None:
-        self.text_dir, self.path = text_dir, path
+    `add` queues a text; the queue is indexed in one transaction once its oldest text has
+    waited `wait` seconds (0: at once), or when `flush` or `close` say so. A commit per
+    article cost a text worker more than the indexing itself (the journal file made and
+    deleted, the pages written again); a second's batch costs one. What a process killed
+    meanwhile had queued is not lost: the files are written, and the crawl's catch-up when
+    it closes (update_index), or `dcs index`, reads every article the index lacks. The first
+    failure (a locked or damaged file, a full disk) stops the indexer, with the same catch-up."""
+
+    def __init__(self, text_dir: Path, path: Path, wait: float = 0.0) -> None:
+        self.text_dir, self.path, self.wait = text_dir, path, wait
         self.index: SearchIndex | None = None
         self.update = IndexUpdate(path)
         self.failure: str | None = None
+        self.queued: dict[Path, None] = {}  # text files written, in order, each once
+        self.since = 0.0  # time.monotonic() when the oldest of them was queued
 
     def add(self, text_path: Path) -> bool:
-        """Index the article of a text file just written; whether it was."""
+        """Queue the article of a text file just written; whether the index takes it."""
         if self.failure is not None:
             return False
         try:
-            return self._add(text_path)
-        except (sqlite3.Error, OSError, DcsError) as exc:
-            self.failure = str(exc)
-            self.close()
-            return False
-
-    def _add(self, text_path: Path) -> bool:
-        if self.index is None:
-            if not self.path.exists():
+            if self.index is None and not self._open():
                 return False
-            db = connect(self.path, write=True)
-            # One article at a time: a few pages suffice, and a crawl's memory stays flat
-            # however large the index grows (an update reads whole folders: 64 MB).
-            db.execute(f"PRAGMA cache_size = -{INDEXER_CACHE_KB}")
-            self.index = SearchIndex(self.text_dir, self.path, db)
-        article_id = text_path.name.removesuffix(".txt")
-        groups = corpus.groups_in(self.text_dir, text_path.parent)
-        group = next((g for g in groups if g.id == article_id), None)
-        if group is None:
+            if not self.queued:
+                self.since = time.monotonic()
+            self.queued[text_path] = None
+            if self.due() == 0:
+                self._flush()
+        except (sqlite3.Error, OSError, DcsError) as exc:
+            self._fail(exc)
             return False
-        with self.index.transaction():
-            self.index.index_article(corpus.read_group(group), group.signature(), self.update)
         return True
 
+    def due(self) -> float | None:
+        """Seconds until the queued texts are to be indexed (0: now); None if none are."""
+        if not self.queued:
+            return None
+        return max(0.0, self.since + self.wait - time.monotonic())
+
+    def flush(self) -> None:
+        """Index every queued text now."""
+        if self.queued and self.failure is None:
+            try:
+                self._flush()
+            except (sqlite3.Error, OSError, DcsError) as exc:
+                self._fail(exc)
+
     def close(self) -> None:
+        """Index what is queued, and close the index."""
+        self.flush()
         if self.index is not None:
             index, self.index = self.index, None
             try:
                 index.close()
             except sqlite3.Error:
                 pass
+
+    def _open(self) -> bool:
+        if not self.path.exists():
+            return False
+        db = connect(self.path, write=True)
+        # A few articles at a time: a few pages suffice, and a crawl's memory stays flat
+        # however large the index grows (an update reads whole folders: 64 MB).
+        db.execute(f"PRAGMA cache_size = -{INDEXER_CACHE_KB}")
+        self.index = SearchIndex(self.text_dir, self.path, db)
+        return True
+
+    def _flush(self) -> None:
+        queued, self.queued = list(self.queued), {}
+        index = self.index
+        assert index is not None  # opened by the add that queued them
+        with index.transaction():
+            for text_path in queued:
+                article_id = text_path.name.removesuffix(".txt")
+                groups = corpus.groups_in(self.text_dir, text_path.parent)
+                group = next((g for g in groups if g.id == article_id), None)
+                if group is not None:  # None: gone since it was written
+                    index.index_article(corpus.read_group(group), group.signature(), self.update)
+
+    def _fail(self, exc: Exception) -> None:
+        self.failure = str(exc)
+        self.queued.clear()
+        self.close()
 
 
 def update_index(

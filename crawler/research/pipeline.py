@@ -1,8 +1,9 @@
 """Item pipeline: the search index learns each article as soon as its text is written.
 
 It runs after ArticleTextPipeline, whose output names the text file written. Texts are
-indexed as they come, one short transaction each (a search or `dcs index` meanwhile never
-waits long): by the text workers that wrote them (off the reactor), else here. The index is
+indexed in short transactions (a search or `dcs index` meanwhile never waits long): by the
+text workers that wrote them (off the reactor), the texts of about a second in each
+(crawler.textwork.INDEX_WAIT); else here, one each as they come. The index is
 created when the spider opens, and, when it closes, brought in step with the text folder:
 whatever an earlier crawl that was killed, or a `dcs extract`, left unindexed. The index is
 derived data: a failure here is logged and the crawl goes on; `dcs index` repairs it.

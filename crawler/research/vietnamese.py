@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Combining marks of every block (Vietnamese uses the five tone marks, circumflex, breve, horn).
 _MARK = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
@@ -44,6 +45,7 @@ def _plain_strokes(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)  # the same categories, authors and tags, article after article
 def key(text: str) -> str:
     """A name as a filter compares it: folded, punctuation and hyphens as spaces
     (`Thời sự`, `thoi su` and the slug `thoi-su` are one key)."""

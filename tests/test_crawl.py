@@ -250,6 +250,15 @@ def records_of(path: Path):
     return (r for r in records(path.parent) if r.filename == path.name)
 
 
+def test_connections_to_the_site_are_reused_not_reopened(tmp_path):
+    site = ReplicaSite(seed=4, per_generation=30)
+    with ReplicaServer(site) as server:
+        crawl(server.base_url, tmp_path / "archive", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+        log = list(server.log)
+    # At most 8 requests in flight, and as many connections on their way back to the pool.
+    assert len(log) > 300 and len({entry.connection for entry in log}) <= 16
+
+
 def test_no_requisites(tmp_path):
     site = ReplicaSite(seed=3, per_generation=5)
     out = tmp_path / "archive"

@@ -148,3 +148,6 @@ WARC_DEDUP_MIN_SIZE = 256  # a payload seen under another URL is a revisit from 
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Scrapy looks at every callback it calls for a generator that returns a value (a warning for
+# the spider's authors, tested once): once per response, for nothing.
+WARN_ON_GENERATOR_RETURN_VALUE = False

@@ -135,6 +135,7 @@ EXTENSIONS = {
     "crawler.cluster.node.ClusterNode": 300,
 }
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalRequestFingerprinter"
+STATS_CLASS = "crawler.stats.CrawlStats"  # Scrapy's, without a deprecation check per access
 # The spider decides about each canonical URL once (crawler.state.decide, on disk): Scrapy's
 # duplicate filter would keep a second set of every URL, in memory, and hash each request.
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"

@@ -229,7 +229,7 @@ class Site:
         return cls._of(parts.scheme, parts.netloc)
 
     @classmethod
-    @lru_cache(maxsize=64)  # one Site per host met, and the URLs it remembers with it
+    @lru_cache(maxsize=16)  # one Site per host met (the site's own few), with what it remembers
     def _of(cls, scheme: str, netloc: str) -> Site:
         host = _host(netloc)
         known = host == CANONICAL_HOST or host.endswith("." + CANONICAL_HOST)

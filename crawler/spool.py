@@ -133,11 +133,11 @@ def idle_connections_kept(settings: Any) -> int:
 
     Scrapy keeps CONCURRENT_REQUESTS_PER_DOMAIN. But a connection comes back to its pool
     only after its answer has freed the download slot, and by then the next request has
-    often opened another one: the pool, full, closed it, and the crawl opened a new one for
-    about one request in three (a TCP handshake, and a TLS one over https), costing the site
-    and us. Twice what may be in flight at once keeps every connection for reuse. A
-    pool only keeps connections it opened: never more are open at once than before, only
-    fewer are opened."""
+    often opened another one: the pool, full, closed the one coming back. The crawl opened a
+    connection for about one request in three (a TCP handshake, and a TLS one over https),
+    costing the site and us. Twice what may be in flight at once keeps every connection for
+    reuse. A pool only keeps connections it opened: never more are open at once than before,
+    only fewer are opened."""
     return 2 * settings.getint("CONCURRENT_REQUESTS")
 
 

@@ -201,6 +201,10 @@ def run_crawl(options: CrawlOptions) -> Path | None:
     with OutputLock(options.out_dir):
         check_archive(settings)
         process = CrawlerProcess(settings)
+        # Scrapy's log handler drops the records under LOG_LEVEL once they are made: one for
+        # every response and every article ("Crawled (200)", "Scraped from"). At the level of
+        # Scrapy's loggers they are not made at all.
+        logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
         crawler = process.create_crawler("dangcongsan")
         failures: list[Failure] = []
         process.crawl(crawler).addErrback(failures.append)

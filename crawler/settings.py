@@ -135,6 +135,7 @@ EXTENSIONS = {
     "crawler.cluster.node.ClusterNode": 300,
 }
 REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.CanonicalRequestFingerprinter"
+STATS_CLASS = "crawler.stats.CrawlStats"  # Scrapy's, without a deprecation check per access
 # The spider decides about each canonical URL once (crawler.state.decide, on disk): Scrapy's
 # duplicate filter would keep a second set of every URL, in memory, and hash each request.
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
@@ -148,3 +149,6 @@ WARC_DEDUP_MIN_SIZE = 256  # a payload seen under another URL is a revisit from 
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Scrapy looks at every callback it calls for a generator that returns a value (a warning for
+# the spider's authors, tested once): once per response, for nothing.
+WARN_ON_GENERATOR_RETURN_VALUE = False

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 LIVE_BASE_URL = "https://dangcongsan.vn"
@@ -69,6 +70,8 @@ FILE_PREFIXES = ("/upload/", "/uploads/")
 FILE_EXTENSIONS = frozenset(
     {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".rtf", ".zip", ".rar"}
 )
+# URLs whose classify, canonical and fetch_url answers a Site keeps (see Site.__init__).
+URLS_REMEMBERED = 4096
 
 
 class Kind(StrEnum):
@@ -139,7 +142,10 @@ def profiles_named(name: str) -> tuple[Profile, ...]:
 
 def profile_of(url: str) -> Profile:
     """The profile whose host serves the URL; the newspaper for any other host (a mirror)."""
-    host = _host(urlsplit(url).netloc)
+    return _profile_of_host(_host(urlsplit(url).netloc))
+
+
+def _profile_of_host(host: str) -> Profile:
     for profile in PROFILES.values():
         if profile.name != "main" and host in profile.hosts:
             return profile
@@ -208,17 +214,28 @@ class Site:
         if profile is not MAIN:
             self.base_url = f"{'https' if self.is_live else 'http'}://{profile.host}"
             self.proxy = None if self.is_live else self.mirror_url
+        # Pure functions of the URL, asked several times of each one (canonical asks classify;
+        # the spider, the middlewares and the state store ask again): the answers for the
+        # most recent URLs are kept.
+        self.classify = lru_cache(URLS_REMEMBERED)(self.classify)
+        self.canonical = lru_cache(URLS_REMEMBERED)(self.canonical)
+        self.fetch_url = lru_cache(URLS_REMEMBERED)(self.fetch_url)
 
     @classmethod
     def of(cls, url: str) -> Site:
         """The URL rules for a URL met alone (in a WARC, a sidecar): the live site for the
         site's own names, a mirror of it for any other host."""
         parts = urlsplit(url)
-        host = _host(parts.netloc)
+        return cls._of(parts.scheme, parts.netloc)
+
+    @classmethod
+    @lru_cache(maxsize=16)  # one Site per host met (the site's own few), with what it remembers
+    def _of(cls, scheme: str, netloc: str) -> Site:
+        host = _host(netloc)
         known = host == CANONICAL_HOST or host.endswith("." + CANONICAL_HOST)
-        if parts.scheme in ("http", "https") and host and not known:
-            return cls(f"{parts.scheme}://{parts.netloc}")
-        return cls(profile=profile_of(url))
+        if scheme in ("http", "https") and host and not known:
+            return cls(f"{scheme}://{netloc}")
+        return cls(profile=_profile_of_host(host))
 
     @property
     def first_page(self) -> int:

@@ -128,6 +128,19 @@ def new_spool_file(root: Path) -> tuple[BinaryIO, Spool]:
     return os.fdopen(handle, "wb"), Spool(Path(name), 0)
 
 
+def idle_connections_kept(settings: Any) -> int:
+    """How many idle connections to one host a connection pool keeps open.
+
+    Scrapy keeps CONCURRENT_REQUESTS_PER_DOMAIN. But a connection comes back to its pool
+    only after its answer has freed the download slot, and by then the next request has
+    often opened another one: the pool, full, closed the one coming back. The crawl opened a
+    connection for about one request in three (a TCP handshake, and a TLS one over https),
+    costing the site and us. Twice what may be in flight at once keeps every connection for
+    reuse. A pool only keeps connections it opened: never more are open at once than before,
+    only fewer are opened."""
+    return 2 * settings.getint("CONCURRENT_REQUESTS")
+
+
 class SpoolingDownloadHandler:
     """The download handler of http and https: Scrapy's own (HTTP11DownloadHandler) for
     every request but those that ask for a spooled body (see the module docstring)."""
@@ -136,15 +149,18 @@ class SpoolingDownloadHandler:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.default = build_from_crawler(HTTP11DownloadHandler, crawler)
-        self.root = Layout.from_settings(crawler.settings).spool_dir
-        remove_stale(self.root)
         settings = crawler.settings
+        self.default = build_from_crawler(HTTP11DownloadHandler, crawler)
+        # Scrapy's handler has no setting for its pool (its _pool): a crawl that cannot set
+        # this fails to start, it does not crawl on reconnecting.
+        self.default._pool.maxPersistentPerHost = idle_connections_kept(settings)
+        self.root = Layout.from_settings(settings).spool_dir
+        remove_stale(self.root)
         self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
         self.maxsize = settings.getint("DOWNLOAD_MAXSIZE")
         self.fail_on_dataloss = settings.getbool("DOWNLOAD_FAIL_ON_DATALOSS")
         self.pool = HTTPConnectionPool(_reactor(), persistent=True)
-        self.pool.maxPersistentPerHost = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.pool.maxPersistentPerHost = idle_connections_kept(settings)
         self.tls = UncheckedTLS()
 
     @classmethod

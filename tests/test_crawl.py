@@ -250,6 +250,25 @@ def records_of(path: Path):
     return (r for r in records(path.parent) if r.filename == path.name)
 
 
+def test_connections_to_the_site_are_reused_not_reopened(tmp_path):
+    site = ReplicaSite(seed=4, per_generation=30)
+    with ReplicaServer(site) as server:
+        crawl(server.base_url, tmp_path / "archive", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+        log = list(server.log)
+    # At most 8 requests in flight, and as many connections on their way back to the pool.
+    assert len(log) > 300 and len({entry.connection for entry in log}) <= 16
+
+
+def test_scrapy_debug_lines_reach_the_log_at_log_level_debug_only(tmp_path):
+    site = ReplicaSite(seed=3, per_generation=3)
+    with ReplicaServer(site) as server:
+        for level in ("DEBUG", "INFO"):
+            out = tmp_path / level
+            crawl(server.base_url, out, "--max-articles", "1", "-s", f"LOG_LEVEL={level}")
+            log = next((out / "logs").glob("crawl-*.log")).read_text()
+            assert ("Crawled (200)" in log) == (level == "DEBUG")
+
+
 def test_no_requisites(tmp_path):
     site = ReplicaSite(seed=3, per_generation=5)
     out = tmp_path / "archive"

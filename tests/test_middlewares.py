@@ -154,3 +154,21 @@ def test_the_declared_scrapy_is_the_one_the_code_needs():
     installed = tuple(int(part) for part in version("scrapy").split(".")[:2])
     assert installed >= (2, 13)
     assert inspect.isasyncgenfunction(DangcongsanSpider.start)
+
+
+def test_the_crawl_stats_count_as_scrapys_and_take_the_spider_argument_they_ignore():
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.stats import CrawlStats
+
+    crawler = get_crawler()
+    ours, scrapys = CrawlStats(crawler), MemoryStatsCollector(crawler)
+    for stats in (ours, scrapys):
+        stats.inc_value("requests")
+        stats.inc_value("requests", 2, spider=None)
+        stats.max_value("largest", 5)
+        stats.max_value("largest", 3)
+        stats.min_value("smallest", 5)
+        stats.set_value("reason", "finished")
+    counted = {"requests": 3, "largest": 5, "smallest": 5, "reason": "finished"}
+    assert ours.get_stats() == scrapys.get_stats() == counted

@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.site import LIVE_BASE_URL, Kind, Site, article_id, generation
+from crawler.site import LIVE_BASE_URL, URLS_REMEMBERED, Kind, Site, article_id, generation
 
 MIRROR = "http://127.0.0.1:8123"
 D = "https://dangcongsan.vn"
@@ -106,3 +106,21 @@ def test_rules_for_a_url_met_alone():
     assert Site.of("https://file1.dangcongsan.vn/a.jpg").is_live
     mirror = Site.of(f"{MIRROR}/a-post1.html")
     assert not mirror.is_live and mirror.base_url == MIRROR
+    assert Site.of("//en.dangcongsan.vn/a-post1.html").profile.name == "en"
+    assert Site.of("en.dangcongsan.vn/a-post1.html").profile.name == "main"
+
+
+def test_the_rules_of_one_host_are_one_site_that_remembers_recent_urls():
+    url = "https://dangcongsan.vn/thoi-su/a-b-c-d-653884.html?utm_source=x"
+    site = Site.of(url)
+    assert Site.of("https://dangcongsan.vn/") is site
+    assert Site.of("https://en.dangcongsan.vn/") is not site
+    assert (
+        site.canonical(url)
+        == site.canonical(url)
+        == "https://dangcongsan.vn/thoi-su/a-b-c-d-653884.html"
+    )
+    assert site.canonical.cache_info().hits >= 1
+    for n in range(2 * URLS_REMEMBERED):
+        site.classify(f"https://dangcongsan.vn/a-{n}.html")
+    assert site.classify.cache_info().currsize == URLS_REMEMBERED  # memory stays flat

@@ -47,6 +47,7 @@ class ServedEntry:
     fault: str | None = None  # the fault applied, if any
     chunked: bool = False
     gzip: bool = False
+    connection: int = 0  # the client's port: one per TCP connection
 
     @property
     def bytes(self) -> int:
@@ -331,6 +332,7 @@ class ReplicaServer:
             fault=fault,
             chunked=chunked,
             gzip=gzipped,
+            connection=handler.client_address[1],
         )
         with self._lock:
             self._log.append(entry)

@@ -171,8 +171,8 @@ def _sha1(data: bytes) -> str:
 
 
 def _digest(sha1: Any) -> str:
-    # The 160 bits of a SHA-1 digest are 32 base32 letters (no padding), two for every
-    # 10 bits: base64.b32encode, which costs more than hashing a small record.
+    # What base64.b32encode makes of the 160 bits (32 letters, no padding), written two
+    # letters per 10 bits at a time: at half its cost, which is more than hashing a request.
     bits = int.from_bytes(sha1.digest())
     return "sha1:" + "".join([_BASE32_PAIRS[(bits >> shift) & 0x3FF] for shift in _SHIFTS])
 

@@ -149,19 +149,20 @@ def _build(
         len(payload),
     )
     record.payload_length = len(payload)
-    digest = None
+    payload_digest = None
     if not headers.get_header("WARC-Payload-Digest") and (
         record_type not in RecordBuilder.NO_PAYLOAD_DIGEST_TYPES
     ):
-        digest = _sha1(payload)
-        headers.add_header("WARC-Payload-Digest", digest)
+        payload_digest = _sha1(payload)
+        headers.add_header("WARC-Payload-Digest", payload_digest)
     if http is not None:
         http.compute_headers_buffer(None)
         block = hashlib.sha1(http.headers_buff)
         block.update(payload)
-        digest = _digest(block)
-    # Without HTTP headers the block is the payload: the same digest.
-    headers.add_header("WARC-Block-Digest", digest or _sha1(payload))
+        block_digest = _digest(block)
+    else:  # the block is the payload: its digest, computed once
+        block_digest = payload_digest or _sha1(payload)
+    headers.add_header("WARC-Block-Digest", block_digest)
     return record
 
 

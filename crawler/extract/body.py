@@ -11,11 +11,12 @@ comes out twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from copy import deepcopy
+from copy import copy, deepcopy
 
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.settings import Extractor
 
 from crawler.extract.blocks import is_ad_label, is_byline, is_read_more
 from crawler.extract.html import BLOCK_TAGS, Layout, inline_text, lines, select_all
@@ -31,14 +32,13 @@ TRAFILATURA_LAYOUT = Layout(
 )
 # A caption is a line or two; a longer italic block below an image is text.
 MAX_CAPTION_CHARS = 300
-# How trafilatura reads here: text and tables only; every line kept, repeated or not.
-TRAFILATURA_OPTIONS = {
-    "include_comments": False,
-    "include_tables": True,
-    "include_images": False,
-    "include_links": False,
-    "deduplicate": False,
-}
+# How trafilatura reads here: text and tables only; every line kept, repeated or not. Made
+# once: trafilatura's own options read its configuration file's values anew on every call.
+TRAFILATURA_OPTIONS = {"comments": False, "tables": True, "images": False, "dedup": False}
+# A body container: the article already, so recall is favoured and no fallback extractor runs.
+CONTAINER_READING = Extractor(output_format="python", fast=True, recall=True, **TRAFILATURA_OPTIONS)
+# A whole page, metadata included.
+PAGE_READING = Extractor(output_format="python", with_metadata=True, **TRAFILATURA_OPTIONS)
 # Below this share of the container's text, trafilatura's reading is second-guessed.
 MIN_COVERAGE = 0.6
 # A body line this long that trafilatura drops is reported in the article's warnings.
@@ -188,10 +188,7 @@ def body_paragraphs(
         return [], []
     page = lxml.html.Element("html")
     etree.SubElement(page, "body").append(deepcopy(container))
-    # The container is the article already: favour recall, no fallback extractors.
-    document = trafilatura.bare_extraction(
-        page, url=url, favor_recall=True, fast=True, **TRAFILATURA_OPTIONS
-    )
+    document = trafilatura.bare_extraction(page, options=_for_url(CONTAINER_READING, url))
     paragraphs = document_lines(document)
     kept = sum(len(p) for p in paragraphs)
     total = sum(len(p) for p in direct)
@@ -240,7 +237,14 @@ def generic_extraction(
     body = page.find("body")
     if body is not None:
         strip_boilerplate(body, strip)
-    return trafilatura.bare_extraction(page, url=url, with_metadata=True, **TRAFILATURA_OPTIONS)
+    return trafilatura.bare_extraction(page, options=_for_url(PAGE_READING, url))
+
+
+def _for_url(reading: Extractor, url: str | None) -> Extractor:
+    """trafilatura's options for one page (a copy: trafilatura may change what it is given)."""
+    options = copy(reading)
+    options.url = options.source = url
+    return options
 
 
 def document_lines(document: trafilatura.settings.Document | None) -> list[str]:

@@ -426,11 +426,13 @@ class TextIndexer:
         queued, self.queued = list(self.queued), {}
         index = self.index
         assert index is not None  # opened by the add that queued them
+        folders: dict[Path, dict[str, corpus.Group]] = {}  # each folder listed once a batch
         with index.transaction():
             for text_path in queued:
-                article_id = text_path.name.removesuffix(".txt")
-                groups = corpus.groups_in(self.text_dir, text_path.parent)
-                group = next((g for g in groups if g.id == article_id), None)
+                if text_path.parent not in folders:
+                    groups = corpus.groups_in(self.text_dir, text_path.parent)
+                    folders[text_path.parent] = {group.id: group for group in groups}
+                group = folders[text_path.parent].get(text_path.name.removesuffix(".txt"))
                 if group is not None:  # None: gone since it was written
                     index.index_article(corpus.read_group(group), group.signature(), self.update)
 

@@ -82,10 +82,19 @@ def rss_of_tree(root: int) -> int:
     return total
 
 
+def settle() -> None:
+    """Let the disk finish what earlier steps left it (the files of the last run deleted, say,
+    which an ext4 mounted with `discard` trims at its next commit): else a step pays for the
+    one before it, and timings swing by half."""
+    os.sync()
+    time.sleep(1)
+
+
 def timed(name: str, command: list[str], ok=(0,), **popen) -> Run:
     """Runs a command; its wall time, its CPU time (with that of the processes it waited
     for: dcs's text workers) and the peak RSS of its process tree (sampled every 0.1 s, and
     at least the largest process's own peak)."""
+    settle()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, **popen)
     peak = [0]

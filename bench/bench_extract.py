@@ -23,6 +23,8 @@ from warcio.warcwriter import WARCWriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_crawl import settle  # noqa: E402  (bench/ is the script's folder)
+
 from crawler.extract import extract  # noqa: E402
 from crawler.extract.batch import find_warcs, reextract  # noqa: E402
 
@@ -76,6 +78,7 @@ def time_trafilatura(pages: list[tuple[str, bytes, list]]) -> list[float]:
 
 def time_reextract(inputs: list[Path], workers: int, records: int | None = None) -> tuple:
     with tempfile.TemporaryDirectory(prefix="bench-out-") as out:
+        settle()
         start = time.perf_counter()
         summary = reextract(inputs, Path(out), workers=workers, progress=False)
         elapsed = time.perf_counter() - start

@@ -24,7 +24,7 @@ from crawler.extract.attachment import NO_TEXT_LAYER
 from crawler.extract.html import PageLimits
 from crawler.layout import Layout
 from crawler.state import CrawlState
-from crawler.textpool import TextPool, default_command, default_text_workers
+from crawler.textpool import QUEUE_PER_WORKER, TextPool, default_command, default_text_workers
 from crawler.textwork import ArticlePage, FilePage, TextOutcome, make_text
 from crawler.warc.records import conversion_record
 
@@ -41,7 +41,7 @@ def extraction_failed(stats: StatsCollector, url: str, reason: str, article: boo
 
 class ArticleTextPipeline:
     """Settings: TEXT_WORKERS (processes; 0: in the crawl's process), TEXT_QUEUE_SIZE (pages
-    in the pool at most; 0: four per worker), EXTRACT_MAXSIZE, EXTRACT_MAX_ELEMENTS."""
+    in the pool at most; 0: QUEUE_PER_WORKER per worker), EXTRACT_MAXSIZE, EXTRACT_MAX_ELEMENTS."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -55,7 +55,7 @@ class ArticleTextPipeline:
             max_elements=settings.getint("EXTRACT_MAX_ELEMENTS"),
         )
         workers = settings.getint("TEXT_WORKERS", default_text_workers())
-        size = settings.getint("TEXT_QUEUE_SIZE", 0) or 4 * workers
+        size = settings.getint("TEXT_QUEUE_SIZE", 0) or QUEUE_PER_WORKER * workers
         if workers < 0 or size < 0:
             raise DcsError("TEXT_WORKERS and TEXT_QUEUE_SIZE must be 0 or more")
         # The workers index the texts they write (crawler.research.pipeline need not).

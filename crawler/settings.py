@@ -36,7 +36,7 @@ SHARED_DOWNLOAD_DELAY = 0.0  # seconds between requests to a host, all nodes (0:
 
 # -- Text -----------------------------------------------------------------------------------
 TEXT_WORKERS = default_text_workers()  # processes that extract and write text; 0: in-process
-TEXT_QUEUE_SIZE = 0  # articles in the text workers' queue at most (0: four per worker)
+TEXT_QUEUE_SIZE = 0  # articles in the text workers' queue at most (0: 32 per worker)
 # One item at most per response: more parallel slots per response only cost asyncio tasks.
 CONCURRENT_ITEMS = 2
 # Responses whose article waits for a text worker hold their parsed page (about 8 times the

@@ -49,12 +49,13 @@ def run_pool(root: Path, workers: int, size: int, kind: str, urls: list[str]) ->
     @defer.inlineCallbacks
     def main(reactor):
         pool = TextPool(workers, root, PAGE_LIMITS, size, command=commands[kind])
-        most = [0]
+        most = [0, 0]  # pages in the pool, pages sent to one worker ahead of its answers
         enqueue = pool.enqueue
 
-        def counted(page):  # pages in the pool, at each new one
+        def counted(page):  # at each new page
             result = enqueue(page)
             most[0] = max(most[0], len(pool.waiting) + sum(len(w.jobs) for w in pool.workers))
+            most[1] = max([most[1], *(len(w.jobs) for w in pool.workers)])
             return result
 
         pool.enqueue = counted
@@ -72,6 +73,7 @@ def run_pool(root: Path, workers: int, size: int, kind: str, urls: list[str]) ->
                     "given_up": pool.given_up,
                     "in_process": pool.in_process,
                     "most_in_pool": most[0],
+                    "most_at_a_worker": most[1],
                     "workers_left": len(pool.workers),
                 }
             )

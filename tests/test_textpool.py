@@ -16,7 +16,7 @@ from crawler.extract.html import PAGE_LIMITS
 from crawler.layout import Layout
 from crawler.replica import ReplicaSite
 from crawler.research.index import update_index
-from crawler.textpool import default_command
+from crawler.textpool import DEPTH, default_command
 from crawler.textwork import ArticlePage, frame, make_text, read_frame
 
 RUN = Path(__file__).with_name("_textpool_run.py")
@@ -62,6 +62,16 @@ def test_the_pool_never_holds_more_pages_than_its_size(tmp_path):
     summary = run_pool(tmp_path, 2, 3, "fake", urls)
     assert [text for text, _ in summary["outcomes"]] == urls
     assert summary["most_in_pool"] == 3
+
+
+def test_a_worker_is_sent_pages_ahead_of_its_answers(tmp_path):
+    # It must not wait for the reactor to read each answer before it gets its next page:
+    # with two pages ahead, a worker sat idle a third of a crawl while articles queued.
+    urls = [f"http://x/{i}.html" for i in range(40)]
+    summary = run_pool(tmp_path, 1, 32, "fake", urls)
+    assert [text for text, _ in summary["outcomes"]] == urls
+    assert summary["most_at_a_worker"] == DEPTH == 16
+    assert summary["most_in_pool"] == 32
 
 
 def saved_pages(tmp_path, site: ReplicaSite, count: int) -> tuple[Path, list[str]]:

@@ -43,8 +43,9 @@ from crawler.warc.gzip_members import survey
 
 WARC_SUFFIXES = (".warc.gz", ".warc")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-# Records per extraction task: small enough to spread over the workers and show progress.
-BATCH_SIZE = 40
+# Records (or articles to write) per task: small enough to spread over the workers evenly
+# (a worker left with a long last task while the other waits is time lost) and show progress.
+BATCH_SIZE = 16
 
 
 class ReextractError(DcsError):
@@ -316,6 +317,10 @@ def _write_groups(groups: list[list], text_root: str) -> list[list[str]]:
     return [write_group(items, text_root) for items in groups]
 
 
+def _task_size(items: int, workers: int) -> int:
+    return max(1, min(BATCH_SIZE, items // (workers * 4)))
+
+
 def _chunks(items: list, size: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -379,7 +384,7 @@ def reextract(
         captures = [c for c in captures if c.kind != Kind.FILE.value]
         summary.records = len(captures)
 
-        batches = _chunks(captures, max(1, min(BATCH_SIZE, len(captures) // (workers * 4) or 1)))
+        batches = _chunks(captures, _task_size(len(captures), workers))
         spools = [os.path.join(scratch, f"{i:06d}.pickle") for i in range(len(batches))]
         destinations: dict[str, list] = {}
         with bar(len(captures), "extract") as b:
@@ -400,7 +405,7 @@ def reextract(
 
         groups = [destinations[key] for key in sorted(destinations)]
         with bar(sum(len(g) for g in groups), "write") as b:
-            chunks = _chunks(groups, max(1, len(groups) // (workers * 4) or 1))
+            chunks = _chunks(groups, _task_size(len(groups), workers))
             for chunk, statuses in zip(
                 chunks,
                 runner.map(_write_groups, chunks, [str(text_root)] * len(chunks)),

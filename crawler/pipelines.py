@@ -41,7 +41,8 @@ def extraction_failed(stats: StatsCollector, url: str, reason: str, article: boo
 
 class ArticleTextPipeline:
     """Settings: TEXT_WORKERS (processes; 0: in the crawl's process), TEXT_QUEUE_SIZE (pages
-    in the pool at most; 0: QUEUE_PER_WORKER per worker), EXTRACT_MAXSIZE, EXTRACT_MAX_ELEMENTS."""
+    in the pool at most; 0: QUEUE_PER_WORKER per worker), EXTRACT_MAXSIZE,
+    EXTRACT_MAX_ELEMENTS."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings

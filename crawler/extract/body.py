@@ -32,12 +32,12 @@ TRAFILATURA_LAYOUT = Layout(
 )
 # A caption is a line or two; a longer italic block below an image is text.
 MAX_CAPTION_CHARS = 300
-# How trafilatura reads here: text and tables only; every line kept, repeated or not. Made
-# once: trafilatura's own options read its configuration file's values anew on every call.
+# How trafilatura reads here: text and tables only; every line kept, repeated or not. Its
+# options are made once (for each page trafilatura would read its configuration anew):
 TRAFILATURA_OPTIONS = {"comments": False, "tables": True, "images": False, "dedup": False}
-# A body container: the article already, so recall is favoured and no fallback extractor runs.
+# for a body container, the article already: recall favoured, no fallback extractor;
 CONTAINER_READING = Extractor(output_format="python", fast=True, recall=True, **TRAFILATURA_OPTIONS)
-# A whole page, metadata included.
+# for a whole page, metadata included.
 PAGE_READING = Extractor(output_format="python", with_metadata=True, **TRAFILATURA_OPTIONS)
 # Below this share of the container's text, trafilatura's reading is second-guessed.
 MIN_COVERAGE = 0.6
